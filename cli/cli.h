@@ -1,0 +1,20 @@
+/* The `theater` command: one file per verb, sharing these helpers. */
+#ifndef TH_CLI_CLI_H
+#define TH_CLI_CLI_H
+
+#include <stdbool.h>
+
+/* Exit statuses, documented in the README. */
+enum {
+    EXIT_OK = 0,
+    EXIT_ACTOR_FAILED = 1, /* an actor trapped, timed out or returned an error */
+    EXIT_USAGE = 2,        /* bad arguments, manifest or package */
+};
+
+int cmd_run(int argc, char **argv);
+
+/* Prints "theater: <message>" on stderr; returns EXIT_USAGE. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool cli_is_help(const char *arg);
+
+#endif

@@ -1,0 +1,61 @@
+/* theater: run WebAssembly actors with a verifiable record of everything
+ * they do. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "theater/theater.h"
+
+static const char usage[] =
+    "usage: theater <command> [options]\n"
+    "\n"
+    "Run WebAssembly actors whose every interaction is recorded in a\n"
+    "tamper-evident SHA-256 hash chain.\n"
+    "\n"
+    "commands:\n"
+    "  run MANIFEST [--send JSON]... [--request JSON]... [--json] [--chain]\n"
+    "                 run one actor in this process, deliver messages in order,\n"
+    "                 print the responses, final state and chain head\n"
+    "\n"
+    "options:\n"
+    "  --version      print the version\n"
+    "  --help, -h     print this help; `theater <command> --help` for a command\n"
+    "\n"
+    "exit status: 0 success, 1 an actor failed, 2 bad arguments or input\n";
+
+int cli_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("theater: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+bool cli_is_help(const char *arg)
+{
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (cli_is_help(cmd) || strcmp(cmd, "help") == 0) {
+        fputs(usage, stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("theater %s\n", th_version());
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    return cli_usage_error("unknown command '%s' (see `theater --help`)", cmd);
+}

@@ -1,0 +1,158 @@
+/* Theater: a runtime for WebAssembly actors whose every interaction is
+ * recorded in a tamper-evident SHA-256 hash chain.
+ *
+ * This header is the public C API for embedding Theater in a program.
+ * Conventions:
+ *  - Every fallible function takes a th_error * (may be NULL) and returns
+ *    0 on success, -1 on failure (or NULL for constructors), after writing
+ *    one sentence into err->msg naming what is wrong and where.
+ *  - Whoever creates an object frees it with the matching *_free function.
+ *    Bytes handed out by the library are owned by the caller unless the
+ *    function says they are borrowed.
+ *  - An engine may be shared by threads; an actor is used by one thread at a
+ *    time (the concurrent runtime arrives in a later release).
+ */
+#ifndef THEATER_THEATER_H
+#define THEATER_THEATER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define THEATER_VERSION "0.1.0"
+
+/* The version string of the library, e.g. "0.1.0 (wasmtime 48.0.8)". */
+const char *th_version(void);
+
+typedef struct th_error {
+    char msg[1024];
+} th_error;
+
+/* ---- Manifests ---------------------------------------------------------- */
+
+typedef struct th_manifest th_manifest;
+
+/* Reads and validates a TOML manifest. Errors name file:line:col. */
+th_manifest *th_manifest_load(const char *path, th_error *err);
+/* Parses a manifest from text; `path` is used in messages and to resolve
+ * relative paths (its directory is the manifest's base directory). */
+th_manifest *th_manifest_parse(const char *text, size_t len, const char *path, th_error *err);
+void th_manifest_free(th_manifest *m);
+const char *th_manifest_name(const th_manifest *m);
+
+/* ---- Engine -------------------------------------------------------------- */
+
+typedef struct th_engine th_engine;
+
+/* Where actors' runtime.log lines go. */
+typedef void (*th_log_fn)(void *userdata, const char *actor_id, const char *actor_name,
+                          const char *msg, size_t len);
+
+typedef struct th_engine_options {
+    /* Directory for compiled modules; NULL means $THEATER_CACHE_DIR, else
+     * ${XDG_CACHE_HOME:-~/.cache}/theater/modules. "" disables the cache. */
+    const char *cache_dir;
+    /* NULL: one line per log call on stderr, "[name] message". */
+    th_log_fn log;
+    void *log_userdata;
+} th_engine_options;
+
+/* One engine per process is typical: it owns the compiler, the module cache
+ * and the epoch ticker thread that bounds every call's time. */
+th_engine *th_engine_new(const th_engine_options *opts, th_error *err);
+void th_engine_free(th_engine *engine);
+
+/* ---- Chains -------------------------------------------------------------- */
+
+typedef struct th_chain th_chain;
+
+#define TH_HASH_SIZE 32
+
+/* What an event records. The numbering is part of the chain's canonical
+ * encoding (docs/chain.md) and never changes. */
+typedef enum th_event_type {
+    TH_EV_SPAWN = 1,  /* actor created: manifest name, package hash */
+    TH_EV_CALL = 2,   /* an export is called: its name and arguments */
+    TH_EV_RETURN = 3, /* the export returned: its result (ok or err) */
+    TH_EV_TRAP = 4,   /* the call trapped, timed out or broke the ABI */
+    TH_EV_HOST = 5,   /* a host function call: name, input and output */
+    TH_EV_STOP = 6,   /* actor stopped: reason */
+} th_event_type;
+
+typedef struct th_event {
+    uint64_t index;                      /* position in the chain, from 0 */
+    uint8_t parent[TH_HASH_SIZE];        /* hash of event index-1; zeros for 0 */
+    uint8_t hash[TH_HASH_SIZE];          /* SHA-256 of the canonical encoding */
+    int64_t timestamp_ns;                /* wall clock, ns since the Unix epoch */
+    th_event_type type;
+    const char *name;                    /* e.g. "theater:simple/runtime.log" */
+    const uint8_t *input;                /* encoded value (docs/chain.md) */
+    size_t input_len;
+    const uint8_t *output;
+    size_t output_len;
+    bool has_state;                      /* false when the state is none */
+    uint8_t state_hash[TH_HASH_SIZE];    /* SHA-256 of the state after the event */
+} th_event;
+
+size_t th_chain_length(const th_chain *chain);
+/* Borrowed; valid until the chain changes or is freed. NULL if out of range. */
+const th_event *th_chain_event(const th_chain *chain, size_t index);
+/* Hash of the last event; zeros for an empty chain. */
+void th_chain_head(const th_chain *chain, uint8_t out[TH_HASH_SIZE]);
+
+typedef struct th_verify_report {
+    bool ok;
+    size_t events_checked;
+    size_t bytes_checked;
+    size_t first_bad;  /* index of the first bad event when !ok */
+    char reason[256];  /* why it is bad */
+} th_verify_report;
+
+/* Recomputes every hash and link. Returns true when the chain is intact. */
+bool th_chain_verify(const th_chain *chain, th_verify_report *report);
+
+/* ---- Actors -------------------------------------------------------------- */
+
+typedef struct th_actor th_actor;
+
+/* Loads the manifest's package, refuses imports the manifest does not grant,
+ * instantiates it, records the spawn and calls the actor's init. The
+ * manifest must outlive the actor. */
+th_actor *th_actor_spawn(th_engine *engine, const th_manifest *manifest, th_error *err);
+/* Records a stop event ("ended") unless the actor has already stopped. */
+void th_actor_stop(th_actor *actor);
+/* Frees the actor and its chain (stop it first to record the stop). */
+void th_actor_free(th_actor *actor);
+
+/* The actor's id: 32 lowercase hex digits. Borrowed. */
+const char *th_actor_id(const th_actor *actor);
+
+/* Delivers a one-way message (handle-send). */
+int th_actor_send(th_actor *actor, const uint8_t *msg, size_t len, th_error *err);
+/* Delivers a request (handle-request); on success *response is malloc'd
+ * and owned by the caller. */
+int th_actor_request(th_actor *actor, const uint8_t *msg, size_t len, uint8_t **response,
+                     size_t *response_len, th_error *err);
+
+/* The current state: borrowed; *present is false when the state is none. */
+const uint8_t *th_actor_state(const th_actor *actor, size_t *len, bool *present);
+/* Borrowed; lives as long as the actor. */
+const th_chain *th_actor_chain(const th_actor *actor);
+/* True once the actor has failed (trap, timeout, ABI violation), asked to
+ * shut down, or was stopped; it accepts no more messages. */
+bool th_actor_stopped(const th_actor *actor);
+
+/* How the last failed call failed: the case of WIT actor-error ("trap",
+ * "timeout", "out-of-memory", "export-error", "abi-violation"), or NULL
+ * when no call has failed. */
+const char *th_actor_fault_kind(const th_actor *actor);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,270 @@
+#include "exec/engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chain/sha256.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "exec/instance.h"
+#include "exec/module.h"
+
+const char *th_version(void)
+{
+    return THEATER_VERSION " (wasmtime 48.0.8)";
+}
+
+void th_wasmtime_error(wasmtime_error_t *error, th_error *err, const char *context)
+{
+    wasm_name_t msg;
+    wasmtime_error_message(error, &msg);
+    th_error_set(err, "%s: %.*s", context, (int)msg.size, msg.data);
+    wasm_byte_vec_delete(&msg);
+    wasmtime_error_delete(error);
+}
+
+/* Determinism first: NaNs canonical, no threads or shared memory, relaxed
+ * SIMD in its deterministic mode. Then bounds: fuel and epochs for every
+ * call, a fixed wasm stack, and the pooling allocator so that spawning an
+ * actor reuses pre-reserved memory slots instead of mapping new ones. */
+static wasm_config_t *engine_config(void)
+{
+    wasm_config_t *config = wasm_config_new();
+    if (!config)
+        return NULL;
+    wasmtime_config_cranelift_nan_canonicalization_set(config, true);
+    wasmtime_config_shared_memory_set(config, false); /* threads are not compiled in */
+    wasmtime_config_wasm_relaxed_simd_deterministic_set(config, true);
+    wasmtime_config_consume_fuel_set(config, true);
+    wasmtime_config_epoch_interruption_set(config, true);
+    wasmtime_config_max_wasm_stack_set(config, TH_MAX_WASM_STACK);
+    wasmtime_config_cranelift_opt_level_set(config, WASMTIME_OPT_LEVEL_SPEED);
+
+    wasmtime_pooling_allocation_config_t *pool = wasmtime_pooling_allocation_config_new();
+    wasmtime_pooling_allocation_config_total_memories_set(pool, 1000);
+    wasmtime_pooling_allocation_config_total_tables_set(pool, 1000);
+    wasmtime_pooling_allocation_config_total_core_instances_set(pool, 1000);
+    wasmtime_pooling_allocation_config_max_memories_per_module_set(pool, 1);
+    wasmtime_pooling_allocation_config_max_tables_per_module_set(pool, 1);
+    wasmtime_pooling_allocation_config_max_unused_warm_slots_set(pool, 100);
+    wasmtime_pooling_allocation_strategy_set(config, pool);
+    wasmtime_pooling_allocation_config_delete(pool);
+    return config;
+}
+
+void th_log_stderr(void *userdata, const char *actor_id, const char *actor_name,
+                   const char *msg, size_t len)
+{
+    (void)userdata;
+    (void)actor_id;
+    fprintf(stderr, "[%s] %.*s\n", actor_name, (int)len, msg);
+}
+
+static void *ticker_main(void *arg)
+{
+    th_engine *engine = arg;
+    pthread_mutex_lock(&engine->ticker_lock);
+    while (!engine->stop_ticker) {
+        struct timespec deadline;
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_nsec += TH_EPOCH_TICK_MS * 1000000L;
+        if (deadline.tv_nsec >= 1000000000L) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&engine->wake, &engine->ticker_lock, &deadline);
+        wasmtime_engine_increment_epoch(engine->wasm);
+    }
+    pthread_mutex_unlock(&engine->ticker_lock);
+    return NULL;
+}
+
+static char *default_cache_dir(void)
+{
+    const char *env = getenv("THEATER_CACHE_DIR");
+    if (env)
+        return *env ? th_xstrdup(env) : NULL;
+    th_buf b = TH_BUF_INIT;
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg)
+        th_buf_printf(&b, "%s/theater/modules", xdg);
+    else if (home && *home)
+        th_buf_printf(&b, "%s/.cache/theater/modules", home);
+    else
+        return NULL;
+    th_buf_cstr(&b);
+    return (char *)th_buf_take(&b, NULL);
+}
+
+static int init_condvar(th_engine *engine)
+{
+    pthread_condattr_t attr;
+    if (pthread_condattr_init(&attr))
+        return -1;
+    int rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    if (!rc)
+        rc = pthread_cond_init(&engine->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    return rc ? -1 : 0;
+}
+
+th_engine *th_engine_new(const th_engine_options *opts, th_error *err)
+{
+    if (th_catalog_init(err))
+        return NULL;
+    th_engine *engine = th_xcalloc(1, sizeof *engine);
+    if (opts && opts->cache_dir)
+        engine->cache_dir = *opts->cache_dir ? th_xstrdup(opts->cache_dir) : NULL;
+    else
+        engine->cache_dir = default_cache_dir();
+    engine->log = opts && opts->log ? opts->log : th_log_stderr;
+    engine->log_userdata = opts ? opts->log_userdata : NULL;
+
+    wasm_config_t *config = engine_config();
+    if (!config) {
+        th_error_set(err, "cannot create a Wasmtime configuration");
+        goto fail;
+    }
+    engine->wasm = wasm_engine_new_with_config(config); /* takes config */
+    if (!engine->wasm) {
+        th_error_set(err, "cannot create the Wasmtime engine (is enough virtual memory "
+                          "available for the pooling allocator?)");
+        goto fail;
+    }
+    engine->linker = th_linker_new(engine->wasm, err);
+    if (!engine->linker)
+        goto fail;
+    if (pthread_mutex_init(&engine->ticker_lock, NULL) ||
+        pthread_mutex_init(&engine->modules_lock, NULL) || init_condvar(engine)) {
+        th_error_set(err, "cannot initialise the engine's lock");
+        goto fail;
+    }
+    if (pthread_create(&engine->ticker, NULL, ticker_main, engine)) {
+        th_error_set(err, "cannot start the epoch ticker thread");
+        goto fail;
+    }
+    return engine;
+fail:
+    if (engine->linker)
+        wasmtime_linker_delete(engine->linker);
+    if (engine->wasm)
+        wasm_engine_delete(engine->wasm);
+    free(engine->cache_dir);
+    free(engine);
+    return NULL;
+}
+
+void th_engine_free(th_engine *engine)
+{
+    if (!engine)
+        return;
+    pthread_mutex_lock(&engine->ticker_lock);
+    engine->stop_ticker = true;
+    pthread_cond_signal(&engine->wake);
+    pthread_mutex_unlock(&engine->ticker_lock);
+    pthread_join(engine->ticker, NULL);
+    for (th_module *m = engine->modules, *next; m; m = next) {
+        next = m->next;
+        th_module_free(m);
+    }
+    wasmtime_linker_delete(engine->linker);
+    wasm_engine_delete(engine->wasm);
+    pthread_cond_destroy(&engine->wake);
+    pthread_mutex_destroy(&engine->ticker_lock);
+    pthread_mutex_destroy(&engine->modules_lock);
+    free(engine->cache_dir);
+    free(engine);
+}
+
+/* ---- Loading packages ----------------------------------------------------- */
+
+#define MAX_PACKAGE_SIZE (256u * 1024 * 1024)
+
+static int read_file(const char *path, uint8_t **data, size_t *len, th_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return th_error_set(err, "cannot open package %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_PACKAGE_SIZE) {
+        int e = errno;
+        close(fd);
+        if (st.st_size > MAX_PACKAGE_SIZE)
+            return th_error_set(err, "package %s is larger than %u MiB", path,
+                                MAX_PACKAGE_SIZE >> 20);
+        return th_error_set(err, "package %s is not a regular file%s%s", path, e ? ": " : "",
+                            e ? strerror(e) : "");
+    }
+    uint8_t *buf = th_xmalloc((size_t)st.st_size);
+    size_t got = 0;
+    while (got < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : 0;
+            close(fd);
+            free(buf);
+            return th_error_set(err, "cannot read package %s: %s", path,
+                                e ? strerror(e) : "file shrank while reading");
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    *data = buf;
+    *len = got;
+    return 0;
+}
+
+static const uint8_t core_magic[8] = {0, 'a', 's', 'm', 1, 0, 0, 0};
+static const uint8_t component_magic[8] = {0, 'a', 's', 'm', 0x0d, 0, 1, 0};
+
+static int check_packaging(const char *path, const uint8_t *wasm, size_t len, th_error *err)
+{
+    if (len >= 8 && memcmp(wasm, core_magic, 8) == 0)
+        return 0;
+    if (len >= 8 && memcmp(wasm, component_magic, 8) == 0)
+        return th_error_set(err,
+                            "package %s is a Component Model component; this version of "
+                            "Theater runs core modules that follow the canonical ABI (build "
+                            "the actor without `component new`)",
+                            path);
+    return th_error_set(err, "package %s is not a WebAssembly module (bad magic number)", path);
+}
+
+th_module *th_engine_load_module(th_engine *engine, const char *path, th_error *err)
+{
+    uint8_t *wasm;
+    size_t len;
+    if (read_file(path, &wasm, &len, err))
+        return NULL;
+    if (check_packaging(path, wasm, len, err)) {
+        free(wasm);
+        return NULL;
+    }
+    uint8_t hash[TH_HASH_SIZE];
+    th_sha256(wasm, len, hash);
+
+    pthread_mutex_lock(&engine->modules_lock);
+    th_module *m = engine->modules;
+    while (m && memcmp(m->hash, hash, TH_HASH_SIZE) != 0)
+        m = m->next;
+    if (!m) {
+        m = th_module_new(engine, wasm, len, hash, err);
+        if (m) {
+            m->next = engine->modules;
+            engine->modules = m;
+        } else {
+            th_error_wrap(err, "package %s", path);
+        }
+    }
+    pthread_mutex_unlock(&engine->modules_lock);
+    free(wasm);
+    return m;
+}

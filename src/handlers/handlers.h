@@ -1,0 +1,29 @@
+/* Host functions, one file per capability. Each one follows th_host_fn
+ * (exec/catalog.h): it gets the calling actor and the lifted params, and
+ * returns the WIT result. The executor records every call in the chain. */
+#ifndef TH_HANDLERS_HANDLERS_H
+#define TH_HANDLERS_HANDLERS_H
+
+#include "exec/catalog.h"
+
+/* theater:simple/runtime (runtime.c) */
+int th_host_runtime_log(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                        th_error *err);
+int th_host_runtime_id(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                       th_error *err);
+int th_host_runtime_shutdown(th_actor *actor, const th_val *params, th_arena *a,
+                             th_val **result, th_error *err);
+
+/* theater:simple/message-server-host (message_server.c) */
+int th_host_message_send(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                         th_error *err);
+int th_host_message_request(th_actor *actor, const th_val *params, th_arena *a,
+                            th_val **result, th_error *err);
+int th_host_message_open_channel(th_actor *actor, const th_val *params, th_arena *a,
+                                 th_val **result, th_error *err);
+int th_host_message_send_on_channel(th_actor *actor, const th_val *params, th_arena *a,
+                                    th_val **result, th_error *err);
+int th_host_message_close_channel(th_actor *actor, const th_val *params, th_arena *a,
+                                  th_val **result, th_error *err);
+
+#endif

@@ -1,0 +1,263 @@
+#include "runtime/actor.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "chain/sha256.h"
+#include "common/error.h"
+#include "common/hex.h"
+
+static const char *const fault_names[] = {
+    [TH_FAULT_TRAP] = "trap",
+    [TH_FAULT_TIMEOUT] = "timeout",
+    [TH_FAULT_OUT_OF_MEMORY] = "out-of-memory",
+    [TH_FAULT_EXPORT_ERROR] = "export-error",
+    [TH_FAULT_ABI] = "abi-violation",
+};
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Appends an event whose input and output are encoded values (NULL: empty). */
+static void record(th_actor *actor, th_event_type type, const char *name, const th_val *input,
+                   const th_val *output)
+{
+    th_buf *b = &actor->scratch;
+    th_buf_reset(b);
+    if (input)
+        th_val_encode(input, b);
+    size_t input_len = b->len;
+    if (output)
+        th_val_encode(output, b);
+    th_chain_append(actor->chain, type, name, b->data, input_len, b->data + input_len,
+                    b->len - input_len, actor->has_state ? actor->state_hash : NULL, now_ns());
+}
+
+static void set_state(th_actor *actor, const th_val *state)
+{
+    th_buf_reset(&actor->state);
+    actor->has_state = state->var.disc == 1;
+    if (actor->has_state) {
+        const th_val *bytes = state->var.payload;
+        th_buf_append(&actor->state, bytes->bytes.ptr, bytes->bytes.len);
+        th_sha256(actor->state.data ? actor->state.data : (const uint8_t *)"", actor->state.len,
+                  actor->state_hash);
+    }
+}
+
+static th_val *state_value(th_actor *actor)
+{
+    th_arena *a = &actor->call_arena;
+    if (!actor->has_state)
+        return th_val_option(a, NULL);
+    return th_val_option(a, th_val_bytes(a, actor->state.data, actor->state.len));
+}
+
+static void stop(th_actor *actor, const char *reason)
+{
+    if (actor->stopped)
+        return;
+    record(actor, TH_EV_STOP, reason, NULL, NULL);
+    actor->stopped = true;
+}
+
+/* The chain's record of the host call, made between the call and return
+ * events of the export in progress. */
+static void record_host_call(th_actor *actor, const th_import *imp, const th_val *params,
+                             const th_val *result)
+{
+    th_val empty = {.kind = TH_VAL_TUPLE};
+    record(actor, TH_EV_HOST, imp->name, params, result ? result : &empty);
+}
+
+int th_actor_invoke(th_actor *actor, th_export_id id, const th_val *params, th_val **results,
+                    th_error *err)
+{
+    const th_export *e = th_catalog_export(id);
+    if (actor->stopped)
+        return th_error_set(err, "actor %s (%s) has stopped", actor->manifest->name, actor->id);
+    if (!th_manifest_grants(actor->manifest, e->handler))
+        return th_error_set(err, "%s needs the '%s' handler, which the manifest of %s does not "
+                                 "grant",
+                            e->name, th_handler_type_name(e->handler), actor->manifest->name);
+    if (!actor->module->has_export[id])
+        return th_error_set(err, "actor %s does not export %s", actor->manifest->name, e->name);
+
+    th_arena *a = &actor->call_arena; /* the caller reset it before building params */
+    th_val *args = th_val_tuple(a, 2);
+    args->list.items[0] = *state_value(actor);
+    args->list.items[1] = *params;
+    record(actor, TH_EV_CALL, e->name, params, NULL);
+
+    th_val *result;
+    th_fault fault;
+    actor->shutdown_requested = false;
+    if (th_instance_call(actor->inst, id, args, a, &result, &fault)) {
+        th_val *detail = th_val_new(a, TH_VAL_VARIANT);
+        detail->var.disc = (uint32_t)fault.kind;
+        detail->var.payload = th_val_string(a, fault.message, strlen(fault.message));
+        record(actor, TH_EV_TRAP, e->name, NULL, detail);
+        actor->fault_kind = fault_names[fault.kind];
+        stop(actor, "failed");
+        return th_error_set(err, "actor %s failed in %s: %s: %s", actor->manifest->name, e->name,
+                            actor->fault_kind, fault.message);
+    }
+
+    if (result->var.disc == 1) { /* the export's own error: the actor goes on */
+        record(actor, TH_EV_RETURN, e->name, NULL, result);
+        actor->fault_kind = fault_names[TH_FAULT_EXPORT_ERROR];
+        const th_val *msg = result->var.payload;
+        return th_error_set(err, "actor %s returned an error from %s: %.*s",
+                            actor->manifest->name, e->name, (int)msg->bytes.len,
+                            (const char *)msg->bytes.ptr);
+    }
+    const th_val *ok = result->var.payload;
+    set_state(actor, &ok->list.items[0]);
+    th_val *rest = th_val_tuple(a, ok->list.len - 1);
+    for (size_t i = 1; i < ok->list.len; i++)
+        rest->list.items[i - 1] = ok->list.items[i];
+    record(actor, TH_EV_RETURN, e->name, NULL, th_val_ok(a, rest));
+    if (results)
+        *results = rest;
+    if (actor->shutdown_requested)
+        stop(actor, "shutdown");
+    return 0;
+}
+
+static void new_id(char out[33])
+{
+    uint8_t raw[16];
+    size_t got = 0;
+    while (got < sizeof raw) {
+        ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
+        if (n < 0)
+            abort(); /* the kernel's CSPRNG does not fail after boot */
+        got += (size_t)n;
+    }
+    th_hex_encode(raw, sizeof raw, out);
+}
+
+static void record_spawn(th_actor *actor)
+{
+    th_arena *a = &actor->call_arena;
+    const th_manifest *m = actor->manifest;
+    th_val *input = th_val_tuple(a, 4);
+    input->list.items[0] = *th_val_string(a, actor->id, strlen(actor->id));
+    input->list.items[1] = *th_val_string(a, m->name, strlen(m->name));
+    input->list.items[2] = *th_val_string(a, m->version, strlen(m->version));
+    input->list.items[3] = *th_val_bytes(a, actor->module->hash, TH_HASH_SIZE);
+    record(actor, TH_EV_SPAWN, m->name, input, NULL);
+}
+
+th_actor *th_actor_spawn(th_engine *engine, const th_manifest *manifest, th_error *err)
+{
+    th_module *module = th_engine_load_module(engine, manifest->package, err);
+    if (!module)
+        return NULL;
+    if (th_module_check_grants(module, manifest, err)) {
+        th_error_wrap(err, "actor %s refused", manifest->name);
+        return NULL;
+    }
+    th_actor *actor = th_xcalloc(1, sizeof *actor);
+    actor->engine = engine;
+    actor->manifest = manifest;
+    actor->module = module;
+    actor->chain = th_chain_new();
+    new_id(actor->id);
+    if (manifest->has_initial_state) {
+        th_val *bytes = th_val_bytes(&actor->call_arena, manifest->initial_state,
+                                     manifest->initial_state_len);
+        set_state(actor, th_val_option(&actor->call_arena, bytes));
+    }
+    record_spawn(actor);
+
+    actor->inst = th_instance_new(engine, module, &manifest->limits, actor, record_host_call, err);
+    if (!actor->inst) {
+        th_error_wrap(err, "actor %s", manifest->name);
+        th_actor_free(actor);
+        return NULL;
+    }
+    th_arena_reset(&actor->call_arena);
+    th_val *params = th_val_tuple(&actor->call_arena, 1);
+    params->list.items[0] = *th_val_string(&actor->call_arena, actor->id, strlen(actor->id));
+    if (th_actor_invoke(actor, TH_EXPORT_INIT, params, NULL, err)) {
+        th_actor_free(actor);
+        return NULL;
+    }
+    return actor;
+}
+
+void th_actor_stop(th_actor *actor)
+{
+    stop(actor, "ended");
+}
+
+void th_actor_free(th_actor *actor)
+{
+    if (!actor)
+        return;
+    th_instance_free(actor->inst);
+    th_chain_free(actor->chain);
+    th_buf_free(&actor->state);
+    th_buf_free(&actor->scratch);
+    th_arena_free(&actor->call_arena);
+    free(actor);
+}
+
+const char *th_actor_id(const th_actor *actor)
+{
+    return actor->id;
+}
+
+int th_actor_send(th_actor *actor, const uint8_t *msg, size_t len, th_error *err)
+{
+    th_arena_reset(&actor->call_arena);
+    th_val *params = th_val_tuple(&actor->call_arena, 1);
+    params->list.items[0] = *th_val_bytes(&actor->call_arena, msg, len);
+    return th_actor_invoke(actor, TH_EXPORT_HANDLE_SEND, params, NULL, err);
+}
+
+int th_actor_request(th_actor *actor, const uint8_t *msg, size_t len, uint8_t **response,
+                     size_t *response_len, th_error *err)
+{
+    th_arena_reset(&actor->call_arena);
+    th_val *params = th_val_tuple(&actor->call_arena, 1);
+    params->list.items[0] = *th_val_bytes(&actor->call_arena, msg, len);
+    th_val *results;
+    if (th_actor_invoke(actor, TH_EXPORT_HANDLE_REQUEST, params, &results, err))
+        return -1;
+    /* results = tuple<tuple<list<u8>>> */
+    const th_val *bytes = &results->list.items[0].list.items[0];
+    *response = th_xmemdup(bytes->bytes.ptr, bytes->bytes.len);
+    *response_len = bytes->bytes.len;
+    return 0;
+}
+
+const uint8_t *th_actor_state(const th_actor *actor, size_t *len, bool *present)
+{
+    *present = actor->has_state;
+    *len = actor->has_state ? actor->state.len : 0;
+    return actor->has_state ? (actor->state.data ? actor->state.data : (const uint8_t *)"")
+                            : NULL;
+}
+
+const th_chain *th_actor_chain(const th_actor *actor)
+{
+    return actor->chain;
+}
+
+bool th_actor_stopped(const th_actor *actor)
+{
+    return actor->stopped;
+}
+
+const char *th_actor_fault_kind(const th_actor *actor)
+{
+    return actor->fault_kind;
+}

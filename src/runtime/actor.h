@@ -1,0 +1,37 @@
+/* An actor: an instance, its state and its chain. Every call into the
+ * actor and every host call it makes goes through here to be recorded.
+ * One thread drives an actor at a time. */
+#ifndef TH_RUNTIME_ACTOR_H
+#define TH_RUNTIME_ACTOR_H
+
+#include "chain/chain.h"
+#include "common/buf.h"
+#include "exec/instance.h"
+#include "manifest/manifest.h"
+
+struct th_actor {
+    th_engine *engine;
+    const th_manifest *manifest; /* borrowed: outlives the actor */
+    char id[33];
+    th_module *module;   /* owned by the engine */
+    th_instance *inst;   /* owned */
+    th_chain *chain;     /* owned */
+    th_buf state;        /* the current state's bytes when has_state */
+    bool has_state;
+    uint8_t state_hash[TH_HASH_SIZE];
+    bool stopped;
+    bool shutdown_requested; /* runtime.shutdown was called during this call */
+    const char *fault_kind;  /* of the last failed call, or NULL */
+    th_arena call_arena;     /* values of the call in progress */
+    th_buf scratch;          /* encodings on their way into the chain */
+};
+
+/* Calls an export with its params (a tuple, without the state, allocated in
+ * actor->call_arena after resetting it) and returns
+ * the results after the state (a tuple) in the actor's call arena, valid
+ * until the next call. An export's own error, a trap or a fault returns -1
+ * with err describing it; a fault also stops the actor. */
+int th_actor_invoke(th_actor *actor, th_export_id id, const th_val *params, th_val **results,
+                    th_error *err);
+
+#endif
