@@ -56,6 +56,11 @@ typedef struct th_engine_options {
     /* Directory for compiled modules; NULL means $THEATER_CACHE_DIR, else
      * ${XDG_CACHE_HOME:-~/.cache}/theater/modules. "" disables the cache. */
     const char *cache_dir;
+    /* Allocate each actor's memory on demand instead of from the pooling
+     * allocator's pre-reserved slots. Pooling reserves about 4 GiB of
+     * address space per slot up front (1000 slots), which is fast but too
+     * much for tools such as valgrind; THEATER_POOLING=0 sets this too. */
+    bool no_pooling;
     /* NULL: one line per log call on stderr, "[name] message". */
     th_log_fn log;
     void *log_userdata;

@@ -33,7 +33,7 @@ void th_wasmtime_error(wasmtime_error_t *error, th_error *err, const char *conte
  * SIMD in its deterministic mode. Then bounds: fuel and epochs for every
  * call, a fixed wasm stack, and the pooling allocator so that spawning an
  * actor reuses pre-reserved memory slots instead of mapping new ones. */
-static wasm_config_t *engine_config(void)
+static wasm_config_t *engine_config(bool pooling)
 {
     wasm_config_t *config = wasm_config_new();
     if (!config)
@@ -46,6 +46,8 @@ static wasm_config_t *engine_config(void)
     wasmtime_config_max_wasm_stack_set(config, TH_MAX_WASM_STACK);
     wasmtime_config_cranelift_opt_level_set(config, WASMTIME_OPT_LEVEL_SPEED);
 
+    if (!pooling)
+        return config;
     wasmtime_pooling_allocation_config_t *pool = wasmtime_pooling_allocation_config_new();
     wasmtime_pooling_allocation_config_total_memories_set(pool, 1000);
     wasmtime_pooling_allocation_config_total_tables_set(pool, 1000);
@@ -126,7 +128,9 @@ th_engine *th_engine_new(const th_engine_options *opts, th_error *err)
     engine->log = opts && opts->log ? opts->log : th_log_stderr;
     engine->log_userdata = opts ? opts->log_userdata : NULL;
 
-    wasm_config_t *config = engine_config();
+    const char *env = getenv("THEATER_POOLING");
+    bool pooling = !(opts && opts->no_pooling) && !(env && strcmp(env, "0") == 0);
+    wasm_config_t *config = engine_config(pooling);
     if (!config) {
         th_error_set(err, "cannot create a Wasmtime configuration");
         goto fail;
@@ -240,8 +244,8 @@ static int check_packaging(const char *path, const uint8_t *wasm, size_t len, th
 
 th_module *th_engine_load_module(th_engine *engine, const char *path, th_error *err)
 {
-    uint8_t *wasm;
-    size_t len;
+    uint8_t *wasm = NULL;
+    size_t len = 0;
     if (read_file(path, &wasm, &len, err))
         return NULL;
     if (check_packaging(path, wasm, len, err)) {

@@ -29,50 +29,77 @@ static void set_fault(th_fault *f, th_fault_kind kind, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Traps caught by the guest's own code lose their cause on the way out of a
- * host function (a host function can only return a new trap), so causes
- * found inside host calls are noted on the instance first. */
-static void classify_trap(th_instance *inst, wasm_trap_t *trap, th_fault *f)
+/* Wasmtime's messages read "error while executing at wasm backtrace: ...
+ * Caused by: <cause>"; the cause is what a user needs. */
+static void cause_of(const char *msg, size_t len, char *out, size_t out_size)
 {
-    wasm_message_t msg;
-    wasm_trap_message(trap, &msg);
-    int len = (int)msg.size;
-    if (len > 0 && msg.data[len - 1] == '\0')
-        len--;
-    const char *nl = memchr(msg.data, '\n', (size_t)len);
-    if (nl)
-        len = (int)(nl - msg.data); /* the first line; the backtrace follows */
-    wasmtime_trap_code_t code;
+    const char *marker = "Caused by:";
+    const char *cause = msg, *end = msg + len;
+    for (const char *p = msg; p + strlen(marker) <= end; p++)
+        if (memcmp(p, marker, strlen(marker)) == 0)
+            cause = p + strlen(marker);
+    while (cause < end && (*cause == ' ' || *cause == '\n'))
+        cause++;
+    const char *nl = memchr(cause, '\n', (size_t)(end - cause));
+    size_t n = (size_t)((nl ? nl : end) - cause);
+    while (n && (cause[n - 1] == '\0' || cause[n - 1] == ' '))
+        n--;
+    snprintf(out, out_size, "%.*s", (int)n, cause);
+}
+
+/* A trap's cause found inside a host function (the guest lied to it) is
+ * noted on the instance first, since a host function can only hand Wasmtime
+ * a new trap and the cause would be lost on the way out. */
+static void describe_fault(th_instance *inst, const char *msg, size_t len, bool has_code,
+                           wasmtime_trap_code_t code, th_fault *f)
+{
+    char cause[400];
+    cause_of(msg, len, cause, sizeof cause);
     if (inst->abi_fault) {
         set_fault(f, TH_FAULT_ABI, "%s", inst->abi_message);
-    } else if (wasmtime_trap_code(trap, &code) && code == WASMTIME_TRAP_CODE_OUT_OF_FUEL) {
+    } else if (has_code && code == WASMTIME_TRAP_CODE_OUT_OF_FUEL) {
         set_fault(f, TH_FAULT_TIMEOUT, "ran out of fuel (limit %" PRIu64 " per call)",
                   inst->limits.fuel);
-    } else if (wasmtime_trap_code(trap, &code) && code == WASMTIME_TRAP_CODE_INTERRUPT) {
+    } else if (has_code && code == WASMTIME_TRAP_CODE_INTERRUPT) {
         set_fault(f, TH_FAULT_TIMEOUT, "exceeded its time limit of %u ms per call",
                   inst->limits.time_ms);
-    } else if (wasmtime_trap_code(trap, &code) && code == WASMTIME_TRAP_CODE_STACK_OVERFLOW) {
+    } else if (has_code && code == WASMTIME_TRAP_CODE_STACK_OVERFLOW) {
         set_fault(f, TH_FAULT_TRAP, "stack overflow (wasm stack limit %u KiB)",
                   TH_MAX_WASM_STACK / 1024);
     } else {
         refresh_memory(inst);
         /* A guest whose allocator finds memory.grow refused usually ends in
-         * a trap of its own making; the memory size tells the real cause. */
-        if (inst->mem.size + 65536 > inst->limits.memory_bytes)
-            set_fault(f, TH_FAULT_OUT_OF_MEMORY, "%.*s (linear memory is at its limit of %" PRIu64
-                      " MiB)", len, msg.data, inst->limits.memory_bytes >> 20);
+         * a trap of its own making (Wasmtime's C API cannot make a refused
+         * grow trap by itself). Memory within an eighth (at least 1 MiB) of
+         * the limit tells the likely cause; the message says both. */
+        uint64_t limit = inst->limits.memory_bytes;
+        uint64_t slack = limit / 8 > (1u << 20) ? limit / 8 : (1u << 20);
+        if (inst->mem.size + slack > limit)
+            set_fault(f, TH_FAULT_OUT_OF_MEMORY,
+                      "%s (linear memory is at %" PRIu64 " KiB of its %" PRIu64 " MiB limit)",
+                      cause, inst->mem.size >> 10, limit >> 20);
         else
-            set_fault(f, TH_FAULT_TRAP, "%.*s", len, msg.data);
+            set_fault(f, TH_FAULT_TRAP, "%s", cause);
     }
+}
+
+static void classify_trap(th_instance *inst, wasm_trap_t *trap, th_fault *f)
+{
+    wasm_message_t msg;
+    wasm_trap_message(trap, &msg);
+    wasmtime_trap_code_t code;
+    bool has_code = wasmtime_trap_code(trap, &code);
+    describe_fault(inst, msg.data, msg.size, has_code, code, f);
     wasm_byte_vec_delete(&msg);
     wasm_trap_delete(trap);
 }
 
-static void error_fault(wasmtime_error_t *error, th_fault *f)
+/* Traps raised by host functions come back as errors. */
+static void error_fault(th_instance *inst, wasmtime_error_t *error, th_fault *f)
 {
     wasm_name_t msg;
     wasmtime_error_message(error, &msg);
-    set_fault(f, TH_FAULT_TRAP, "%.*s", (int)msg.size, msg.data);
+    describe_fault(inst, msg.data, msg.size, false, 0, f);
     wasm_byte_vec_delete(&msg);
     wasmtime_error_delete(error);
 }
@@ -97,7 +124,7 @@ static int guest_realloc(th_canon_mem *m, uint32_t old_ptr, uint32_t old_size, u
         if (trap)
             classify_trap(inst, trap, &f);
         else
-            error_fault(error, &f);
+            error_fault(inst, error, &f);
         return th_error_set(err, "cabi_realloc(%u bytes) failed: %s", new_size, f.message);
     }
     refresh_memory(inst);
@@ -300,7 +327,7 @@ th_instance *th_instance_new(th_engine *engine, th_module *module, const th_limi
             if (trap)
                 classify_trap(inst, trap, &f);
             else
-                error_fault(error, &f);
+                error_fault(inst, error, &f);
             th_error_set(err, "the module's _initialize failed: %s", f.message);
             goto fail;
         }
@@ -353,7 +380,7 @@ static int call_post(th_instance *inst, th_export_id id, wasmtime_val_t *ret, th
         return -1;
     }
     if (error) {
-        error_fault(error, fault);
+        error_fault(inst, error, fault);
         return -1;
     }
     return 0;
@@ -385,7 +412,7 @@ int th_instance_call(th_instance *inst, th_export_id id, const th_val *args, th_
         return -1;
     }
     if (error) {
-        error_fault(error, fault);
+        error_fault(inst, error, fault);
         return -1;
     }
 
