@@ -4,7 +4,6 @@
 BUILD       ?= build
 ASAN_BUILD  ?= build-asan
 JOBS        ?= $(shell nproc)
-WASMTIME_DIR = $(shell cat $(BUILD)/.wasmtime-dir 2>/dev/null)
 
 .PHONY: all setup build run test test-asan bench format format-check clean
 
@@ -13,14 +12,11 @@ all: build
 # Setup is cheap when everything is already there: a few dpkg queries and a
 # stamp file in the Wasmtime cache.
 setup:
-	@mkdir -p $(BUILD)
-	@scripts/setup.sh > $(BUILD)/.wasmtime-dir.new
-	@mv $(BUILD)/.wasmtime-dir.new $(BUILD)/.wasmtime-dir
+	@scripts/setup.sh $(BUILD)/deps.cmake
 
 build: setup
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	    -DWASMTIME_DIR="$$(cat $(BUILD)/.wasmtime-dir)" > $(BUILD)/.cmake.log \
-	    || { cat $(BUILD)/.cmake.log; exit 1; }
+	@cmake -S . -B $(BUILD) -C $(BUILD)/deps.cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    > $(BUILD)/.cmake.log || { cat $(BUILD)/.cmake.log; exit 1; }
 	@cmake --build $(BUILD) -j $(JOBS)
 
 run: build
@@ -33,8 +29,8 @@ test: build
 # The unit and end-to-end tests again, built with AddressSanitizer and
 # UndefinedBehaviorSanitizer (LeakSanitizer included).
 test-asan: setup
-	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTHEATER_SANITIZE=ON \
-	    -DWASMTIME_DIR="$$(cat $(BUILD)/.wasmtime-dir)" > $(BUILD)/.cmake-asan.log \
+	@cmake -S . -B $(ASAN_BUILD) -C $(BUILD)/deps.cmake -DCMAKE_BUILD_TYPE=Debug \
+	    -DTHEATER_SANITIZE=ON > $(BUILD)/.cmake-asan.log \
 	    || { cat $(BUILD)/.cmake-asan.log; exit 1; }
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \

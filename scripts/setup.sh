@@ -38,4 +38,12 @@ if ! command -v cargo >/dev/null 2>&1; then
     export PATH="$HOME/.cargo/bin:$PATH"
 fi
 
-"$root/scripts/build-wasmtime.sh"
+out="${1:?usage: setup.sh DEPS_CMAKE_FILE}"
+wasmtime_dir="$("$root/scripts/build-wasmtime.sh")"
+wasm_tools="$("$root/scripts/build-wasm-tools.sh")"
+mkdir -p "$(dirname "$out")"
+cat > "$out.new" <<CMAKE
+set(WASMTIME_DIR "$wasmtime_dir" CACHE PATH "Wasmtime C API" FORCE)
+set(WASM_TOOLS "$wasm_tools" CACHE FILEPATH "wasm-tools" FORCE)
+CMAKE
+mv "$out.new" "$out"

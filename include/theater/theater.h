@@ -94,7 +94,7 @@ typedef struct th_event {
     uint8_t hash[TH_HASH_SIZE];          /* SHA-256 of the canonical encoding */
     int64_t timestamp_ns;                /* wall clock, ns since the Unix epoch */
     th_event_type type;
-    const char *name;                    /* e.g. "theater:simple/runtime.log" */
+    const char *name;                    /* e.g. "theater:simple/runtime#log" */
     const uint8_t *input;                /* encoded value (docs/chain.md) */
     size_t input_len;
     const uint8_t *output;

@@ -23,6 +23,8 @@ const th_event *th_chain_append(th_chain *chain, th_event_type type, const char 
 
 /* Appends the canonical encoding of ev (everything but ev->hash) to out. */
 void th_event_encode(const th_event *ev, th_buf *out);
+/* The number of bytes th_event_encode appends for ev. */
+size_t th_event_encoded_size(const th_event *ev);
 /* SHA-256 of th_event_encode(ev). */
 void th_event_compute_hash(const th_event *ev, uint8_t out[TH_HASH_SIZE]);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/utf8.h"
 
 /* ---- Checks on what the guest hands over ---------------------------------- */
 
@@ -21,44 +22,6 @@ static int check_range(const th_canon_mem *m, uint64_t ptr, uint64_t len, uint32
     return 0;
 }
 
-bool th_utf8_valid(const uint8_t *p, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = p[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t extra;
-        uint32_t cp, min;
-        if ((c & 0xe0) == 0xc0) {
-            extra = 1, cp = c & 0x1f, min = 0x80;
-        } else if ((c & 0xf0) == 0xe0) {
-            extra = 2, cp = c & 0x0f, min = 0x800;
-        } else if ((c & 0xf8) == 0xf0) {
-            extra = 3, cp = c & 0x07, min = 0x10000;
-        } else {
-            return false;
-        }
-        if (n - i <= extra)
-            return false;
-        for (size_t k = 1; k <= extra; k++) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = cp << 6 | (p[i + k] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += extra + 1;
-    }
-    return true;
-}
-
-static bool valid_char(uint64_t c)
-{
-    return c <= 0x10ffff && !(c >= 0xd800 && c <= 0xdfff);
-}
 
 static uint64_t read_le(const uint8_t *p, uint32_t size)
 {
@@ -171,7 +134,7 @@ int th_canon_load(th_canon_mem *m, const th_type *t, uint32_t ptr, th_arena *a, 
         break;
     case TH_VAL_CHAR:
         v = th_val_u64(a, TH_VAL_CHAR, read_le(p, 4));
-        if (!valid_char(v->u))
+        if (!th_is_scalar_value(v->u))
             return th_error_set(err, "char %#" PRIx64 " at %#x is not a Unicode scalar value",
                                 v->u, ptr);
         break;
@@ -262,7 +225,7 @@ int th_canon_lift_flat(th_canon_mem *m, const th_type *t, const uint64_t *flat, 
         break;
     case TH_VAL_CHAR:
         v = th_val_u64(a, TH_VAL_CHAR, (uint32_t)raw);
-        if (!valid_char(v->u))
+        if (!th_is_scalar_value(v->u))
             return th_error_set(err, "char %#" PRIx64 " is not a Unicode scalar value", v->u);
         break;
     case TH_VAL_STRING:

@@ -45,7 +45,4 @@ int th_canon_lower_flat(th_canon_mem *m, const th_type *t, const th_val *v, uint
 int th_canon_alloc_copy(th_canon_mem *m, const void *data, uint32_t size, uint32_t align,
                         uint32_t *out, th_error *err);
 
-/* True when [p, p+n) is valid UTF-8. */
-bool th_utf8_valid(const uint8_t *p, size_t n);
-
 #endif

@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "common/error.h"
+#include "common/utf8.h"
 #include "exec/canon.h"
 #include "exec/wit_type.h"
 

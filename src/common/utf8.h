@@ -1,0 +1,19 @@
+/* UTF-8 checks shared by the canonical ABI (strings from guests) and the
+ * value codec (strings in chains). */
+#ifndef TH_COMMON_UTF8_H
+#define TH_COMMON_UTF8_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A Unicode scalar value: at most U+10FFFF and not a surrogate. */
+bool th_is_scalar_value(uint64_t c);
+/* Length of the well-formed sequence at p (at most n bytes) with its code
+ * point in *cp; 0 when it is not well-formed (overlong, surrogate, too big). */
+size_t th_utf8_sequence(const uint8_t *p, size_t n, uint32_t *cp);
+/* Length of the longest well-formed prefix of [p, p+n). */
+size_t th_utf8_valid_prefix(const uint8_t *p, size_t n);
+bool th_utf8_valid(const uint8_t *p, size_t n);
+
+#endif
