@@ -63,7 +63,7 @@ static int wasm_tools_accepts(const th_buf *wat, const char *name)
         abort();
     wasm_byte_vec_delete(&wasm);
     snprintf(cmd, sizeof cmd,
-             "'%s' component embed '%s/wit' --world actor '%s' -o '%s.embed' 2>'%s.err' && "
+             "'%s' component embed '%s/wit' --world actor-world '%s' -o '%s.embed' 2>'%s.err' && "
              "'%s' component new '%s.embed' -o '%s.component' 2>>'%s.err'",
              THEATER_WASM_TOOLS, THEATER_SOURCE_DIR, path, path, path, THEATER_WASM_TOOLS, path,
              path, path);
