@@ -1,5 +1,5 @@
 # Bad input to the CLI: a clear message, exit status 2, never a crash.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 
 counter="$(example_manifest counter)"
 

@@ -1,5 +1,5 @@
 # `theater run` on every example actor, through the real binary.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 
 counter="$(example_manifest counter)"
 echo_m="$(example_manifest echo)"
@@ -14,8 +14,8 @@ expect_eq "counter response" "$(jq -c '.responses[0]' <<< "$out")" '{"count":42}
 expect_eq "counter verified" "$(jq .verified <<< "$out")" true
 expect_eq "counter id" "$(jq -r '.actor.id | length' <<< "$out")" 32
 expect_eq "counter head" "$(jq -r '.head | test("^[0-9a-f]{64}$")' <<< "$out")" true
-# spawn, init call+return, 3 messages x (call+return), stop; plus the log at init
-expect_eq "counter events" "$(jq .events <<< "$out")" 10
+# spawn, init call + its log + return, 3 messages x (call+return), stop
+expect_eq "counter events" "$(jq .events <<< "$out")" 11
 
 # The same in text form, with the chain printed.
 run_theater run "$counter" --send '{"op":"inc"}' --request '{"op":"get"}' --chain

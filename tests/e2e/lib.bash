@@ -1,5 +1,5 @@
 # Helpers for end-to-end tests: run the real `theater` binary and check what
-# it prints and how it exits. Sourced by tests/e2e/*.sh (not a test itself).
+# it prints and how it exits. Sourced by the tests in tests/e2e/.
 set -uo pipefail
 
 : "${THEATER:?THEATER must point at the theater binary}"

@@ -1,0 +1,432 @@
+/* The C actor SDK: write a Theater actor in plain C.
+ *
+ * An actor is a wasm32 core module that follows the canonical ABI of the WIT
+ * world theater:simple/actor (wit/, docs/abi.md). This header hides that ABI:
+ * you write ordinary C functions over plain structs, and one macro per export
+ * turns each into the exported glue the runtime calls.
+ *
+ *   #include "theater/actor.h"
+ *
+ *   static theater_err on_send(theater_state *state, theater_bytes *msg)
+ *   {
+ *       theater_log("got a message");
+ *       return THEATER_OK;
+ *   }
+ *   THEATER_EXPORT_HANDLE_SEND(on_send)
+ *
+ * Build it with theater_add_actor() from sdk/c/TheaterActor.cmake.
+ *
+ * Ownership, in one place:
+ *
+ * - Every theater_bytes, theater_string and theater_err that "owns" memory
+ *   points at a malloc() block (never at a string literal), so anything the
+ *   SDK hands you can be released with free() or the *_free helpers below.
+ * - The state: `*state` holds the current state when your function is called
+ *   and must hold the next one when it returns. It is yours in between: keep
+ *   it, change it in place, or replace it with theater_state_set(), which
+ *   frees the old bytes. After you return, the SDK hands it to the runtime and
+ *   frees it once the runtime has copied it. If you return an error, the
+ *   runtime keeps the state from before the call and the SDK frees `*state`.
+ * - Messages (`theater_bytes *msg`): yours during the call. The SDK frees
+ *   `*msg` after you return, unless you took it with theater_bytes_take()
+ *   (for example to keep it as the new state without a copy).
+ * - Ids (`theater_string actor_id`, `channel_id`): borrowed for the call; the
+ *   SDK frees them after you return. Copy what you keep.
+ * - Outputs you fill in (`*response`, `accept->message`): set them to bytes
+ *   you own; the SDK frees them after the runtime copied them. They must not
+ *   be the same block as the state.
+ * - Errors: return theater_error(...) (an owned copy of the message); the SDK
+ *   frees it after the runtime copied it.
+ * - Import wrappers (theater_log, theater_send, ...) only read what you pass
+ *   them; what they return (ids, responses, errors) is yours to free.
+ *
+ * Strings crossing the boundary (log lines, error messages, ids) must be
+ * valid UTF-8: the runtime stops an actor that hands it anything else.
+ * theater_error_detail() makes untrusted text safe to put in an error.
+ *
+ * Out of memory: the SDK's helpers trap (the call fails and the runtime
+ * records it) rather than return a half-built value; malloc() itself still
+ * returns NULL as usual.
+ */
+#ifndef THEATER_SDK_ACTOR_H
+#define THEATER_SDK_ACTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Plain data ----------------------------------------------------------- */
+
+/* A byte string: a message, a response, the state's bytes. Not terminated. */
+typedef struct theater_bytes {
+    uint8_t *ptr;
+    size_t len;
+} theater_bytes;
+
+/* UTF-8 text (an actor or channel id). Not NUL-terminated: use len. */
+typedef struct theater_string {
+    char *ptr;
+    size_t len;
+} theater_string;
+
+/* The actor's state, option<list<u8>>: none, or some bytes (maybe empty). */
+typedef struct theater_state {
+    bool some;
+    theater_bytes bytes;
+} theater_state;
+
+/* What every export returns, and what imports that can fail return:
+ * msg == NULL means success, otherwise msg holds `len` bytes of UTF-8 (also
+ * NUL-terminated, for convenience) that the holder owns. */
+typedef struct theater_err {
+    char *msg;
+    size_t len;
+} theater_err;
+
+#define THEATER_OK ((theater_err){NULL, 0})
+
+/* The answer to handle-channel-open: accept or refuse, with an optional
+ * first message back to the opener. */
+typedef struct theater_channel_accept {
+    bool accepted;
+    bool has_message;
+    theater_bytes message; /* owned; only when has_message */
+} theater_channel_accept;
+
+/* ---- Helpers (sdk/c/src/memory.c) ----------------------------------------- */
+
+/* Traps the current call. Used when memory runs out inside the SDK. */
+__attribute__((noreturn)) void theater_oom(void);
+
+/* malloc/realloc that trap instead of returning NULL. */
+void *theater_xmalloc(size_t size);
+void *theater_xrealloc(void *ptr, size_t size);
+
+/* An owned copy of len bytes at data (data may be NULL when len is 0). */
+theater_bytes theater_bytes_copy(const void *data, size_t len);
+/* An owned copy of a NUL-terminated string, without the NUL. */
+theater_bytes theater_bytes_from_cstr(const char *s);
+/* Moves b out, leaving *b empty, so whoever held it no longer frees it. */
+theater_bytes theater_bytes_take(theater_bytes *b);
+/* Frees b's memory and empties it. Safe on an empty value. */
+void theater_bytes_free(theater_bytes *b);
+void theater_string_free(theater_string *s);
+
+/* Replaces the state with some(bytes) (taking ownership of bytes), or with
+ * none; either way the old bytes are freed. */
+void theater_state_set(theater_state *state, theater_bytes bytes);
+void theater_state_clear(theater_state *state);
+
+/* Errors: an owned copy of msg, which must be valid UTF-8. */
+theater_err theater_error(const char *msg);
+/* prefix followed by untrusted text (e.g. a value from a message): at most
+ * 64 of its bytes, and any byte that is not printable ASCII shown as '?', so
+ * the message is always valid UTF-8 and bounded. */
+theater_err theater_error_detail(const char *prefix, const void *detail, size_t len);
+static inline bool theater_failed(theater_err e)
+{
+    return e.msg != NULL;
+}
+void theater_err_free(theater_err *e);
+
+/* A growable byte buffer, for building responses and states.
+ * Zero-initialise it ({0}); theater_buf_finish hands over its bytes. */
+typedef struct theater_buf {
+    uint8_t *ptr;
+    size_t len, cap;
+} theater_buf;
+
+void theater_buf_append(theater_buf *b, const void *data, size_t len);
+void theater_buf_append_cstr(theater_buf *b, const char *s);
+void theater_buf_append_byte(theater_buf *b, uint8_t byte);
+void theater_buf_append_i64(theater_buf *b, int64_t value); /* in decimal */
+/* The bytes built so far, owned by the caller; the buffer is left empty. */
+theater_bytes theater_buf_finish(theater_buf *b);
+void theater_buf_free(theater_buf *b);
+
+/* ---- Exports ---------------------------------------------------------------
+ * Write a function of the matching type and name it in its macro, once per
+ * module, at file scope. An actor exports only what it names: the runtime
+ * calls init at spawn and the others when a message arrives (the manifest
+ * must grant "message-server" for those). Return THEATER_OK or an error. */
+
+/* Called once after spawn with the initial state (the manifest's
+ * initial_state, or none) and this actor's id. */
+typedef theater_err (*theater_init_fn)(theater_state *state, theater_string actor_id);
+/* A one-way message. */
+typedef theater_err (*theater_send_fn)(theater_state *state, theater_bytes *msg);
+/* A request: set *response (it starts empty) to the answer. */
+typedef theater_err (*theater_request_fn)(theater_state *state, theater_bytes *msg,
+                                          theater_bytes *response);
+/* Another actor opens a channel with a first message: fill in *accept (it
+ * starts as a refusal without a message). */
+typedef theater_err (*theater_channel_open_fn)(theater_state *state, theater_string channel_id,
+                                               theater_bytes *msg, theater_channel_accept *accept);
+typedef theater_err (*theater_channel_message_fn)(theater_state *state, theater_string channel_id,
+                                                  theater_bytes *msg);
+typedef theater_err (*theater_channel_close_fn)(theater_state *state, theater_string channel_id);
+
+#define THEATER_EXPORT_INIT(fn)                                                                    \
+    THEATER_EXPORT_(                                                                               \
+        theater_init_export_, "theater:simple/actor#init",                                         \
+        (int32_t state_some, uint8_t * state_ptr, size_t state_len, char *id_ptr, size_t id_len),  \
+        theater_glue_init(fn, state_some, state_ptr, state_len, id_ptr, id_len))
+
+#define THEATER_EXPORT_HANDLE_SEND(fn)                                                             \
+    THEATER_EXPORT_(theater_handle_send_export_,                                                   \
+                    "theater:simple/message-server-client#handle-send",                            \
+                    (int32_t state_some, uint8_t * state_ptr, size_t state_len, uint8_t * msg_ptr, \
+                     size_t msg_len),                                                              \
+                    theater_glue_send(fn, state_some, state_ptr, state_len, msg_ptr, msg_len))
+
+#define THEATER_EXPORT_HANDLE_REQUEST(fn)                                                          \
+    THEATER_EXPORT_(theater_handle_request_export_,                                                \
+                    "theater:simple/message-server-client#handle-request",                         \
+                    (int32_t state_some, uint8_t * state_ptr, size_t state_len, uint8_t * msg_ptr, \
+                     size_t msg_len),                                                              \
+                    theater_glue_request(fn, state_some, state_ptr, state_len, msg_ptr, msg_len))
+
+#define THEATER_EXPORT_HANDLE_CHANNEL_OPEN(fn)                                                     \
+    THEATER_EXPORT_(theater_channel_open_export_,                                                  \
+                    "theater:simple/message-server-client#handle-channel-open",                    \
+                    (int32_t state_some, uint8_t * state_ptr, size_t state_len, char *ch_ptr,      \
+                     size_t ch_len, uint8_t *msg_ptr, size_t msg_len),                             \
+                    theater_glue_channel_open(fn, state_some, state_ptr, state_len, ch_ptr,        \
+                                              ch_len, msg_ptr, msg_len))
+
+#define THEATER_EXPORT_HANDLE_CHANNEL_MESSAGE(fn)                                                  \
+    THEATER_EXPORT_(theater_channel_message_export_,                                               \
+                    "theater:simple/message-server-client#handle-channel-message",                 \
+                    (int32_t state_some, uint8_t * state_ptr, size_t state_len, char *ch_ptr,      \
+                     size_t ch_len, uint8_t *msg_ptr, size_t msg_len),                             \
+                    theater_glue_channel_message(fn, state_some, state_ptr, state_len, ch_ptr,     \
+                                                 ch_len, msg_ptr, msg_len))
+
+#define THEATER_EXPORT_HANDLE_CHANNEL_CLOSE(fn)                                                    \
+    THEATER_EXPORT_(                                                                               \
+        theater_channel_close_export_,                                                             \
+        "theater:simple/message-server-client#handle-channel-close",                               \
+        (int32_t state_some, uint8_t * state_ptr, size_t state_len, char *ch_ptr, size_t ch_len),  \
+        theater_glue_channel_close(fn, state_some, state_ptr, state_len, ch_ptr, ch_len))
+
+/* For an actor that takes messages but no channels: exports the three
+ * channel functions, refusing every channel. The runtime would refuse a
+ * channel to an actor without them anyway; having them makes the module
+ * implement the whole message-server-client interface, which `wasm-tools
+ * component new` requires to turn it into a component. */
+#define THEATER_EXPORT_NO_CHANNELS()                                                               \
+    THEATER_EXPORT_HANDLE_CHANNEL_OPEN(theater_refuse_channel_open)                                \
+    THEATER_EXPORT_HANDLE_CHANNEL_MESSAGE(theater_refuse_channel_message)                          \
+    THEATER_EXPORT_HANDLE_CHANNEL_CLOSE(theater_refuse_channel_close)
+
+/* What THEATER_EXPORT_NO_CHANNELS exports: open answers "not accepted",
+ * a message is an error (no channel can be open), close changes nothing. */
+theater_err theater_refuse_channel_open(theater_state *state, theater_string channel_id,
+                                        theater_bytes *msg, theater_channel_accept *accept);
+theater_err theater_refuse_channel_message(theater_state *state, theater_string channel_id,
+                                           theater_bytes *msg);
+theater_err theater_refuse_channel_close(theater_state *state, theater_string channel_id);
+
+/* ---- Imports ---------------------------------------------------------------
+ * Static inline, so a module imports only the functions it calls; the
+ * runtime refuses to start an actor whose imports its manifest does not
+ * grant. runtime: always granted. message-server-host: "message-server".
+ * They exist only when compiling for wasm (__wasm__). */
+#ifdef __wasm__
+
+/* Writes a line (UTF-8) to the runtime log and the chain. */
+static inline void theater_log_n(const char *msg, size_t len);
+static inline void theater_log(const char *msg)
+{
+    theater_log_n(msg, strlen(msg));
+}
+
+/* This actor's id (32 lowercase hex digits), owned by the caller. */
+static inline theater_string theater_id(void);
+
+/* Asks the runtime to stop this actor once the current call returns; data
+ * (NULL for none) goes to its supervisor. */
+static inline theater_err theater_shutdown(const void *data, size_t len);
+
+/* Sends a one-way message (JSON by convention) to another actor. */
+static inline theater_err theater_send(const char *actor_id, size_t id_len, const void *msg,
+                                       size_t msg_len);
+/* Sends a request and waits; on success *response (owned) holds the answer. */
+static inline theater_err theater_request(const char *actor_id, size_t id_len, const void *msg,
+                                          size_t msg_len, theater_bytes *response);
+/* Opens a channel with a first message; on success *channel_id (owned). */
+static inline theater_err theater_open_channel(const char *actor_id, size_t id_len, const void *msg,
+                                               size_t msg_len, theater_string *channel_id);
+static inline theater_err theater_send_on_channel(const char *channel_id, size_t id_len,
+                                                  const void *msg, size_t msg_len);
+static inline theater_err theater_close_channel(const char *channel_id, size_t id_len);
+#endif
+
+/* ==== Below: the machinery the macros and wrappers expand to ============== */
+
+#define THEATER_EXPORT_(sym, name, params, call)                                                   \
+    __attribute__((export_name(name))) uint8_t *sym params;                                        \
+    uint8_t *sym params                                                                            \
+    {                                                                                              \
+        return call;                                                                               \
+    }                                                                                              \
+    __attribute__((export_name("cabi_post_" name))) void sym##post(uint8_t *area);                 \
+    void sym##post(uint8_t *area)                                                                  \
+    {                                                                                              \
+        theater_glue_post(area);                                                                   \
+    }
+
+/* The allocator the runtime uses to hand the actor lists and strings
+ * (canonical ABI: old_ptr, old_size, align, new_size). Exported by memory.c. */
+void *cabi_realloc(void *old_ptr, size_t old_size, size_t align, size_t new_size);
+
+/* Export glue (sdk/c/src/exports.c): each returns the return area. */
+uint8_t *theater_glue_init(theater_init_fn fn, int32_t state_some, uint8_t *state_ptr,
+                           size_t state_len, char *id_ptr, size_t id_len);
+uint8_t *theater_glue_send(theater_send_fn fn, int32_t state_some, uint8_t *state_ptr,
+                           size_t state_len, uint8_t *msg_ptr, size_t msg_len);
+uint8_t *theater_glue_request(theater_request_fn fn, int32_t state_some, uint8_t *state_ptr,
+                              size_t state_len, uint8_t *msg_ptr, size_t msg_len);
+uint8_t *theater_glue_channel_open(theater_channel_open_fn fn, int32_t state_some,
+                                   uint8_t *state_ptr, size_t state_len, char *ch_ptr,
+                                   size_t ch_len, uint8_t *msg_ptr, size_t msg_len);
+uint8_t *theater_glue_channel_message(theater_channel_message_fn fn, int32_t state_some,
+                                      uint8_t *state_ptr, size_t state_len, char *ch_ptr,
+                                      size_t ch_len, uint8_t *msg_ptr, size_t msg_len);
+uint8_t *theater_glue_channel_close(theater_channel_close_fn fn, int32_t state_some,
+                                    uint8_t *state_ptr, size_t state_len, char *ch_ptr,
+                                    size_t ch_len);
+/* The cabi_post_ functions: free what the last export returned. */
+void theater_glue_post(uint8_t *area);
+
+#ifdef __wasm__
+#define THEATER_IMPORT_(module, field) __attribute__((import_module(module), import_name(field)))
+#define THEATER_RUNTIME_ "theater:simple/runtime"
+#define THEATER_MSH_ "theater:simple/message-server-host"
+
+/* The raw imports, with their exact core signatures. Results that do not fit
+ * one value are written by the host at `ret`, a return area in our memory. */
+THEATER_IMPORT_(THEATER_RUNTIME_, "log")
+void theater_import_log_(const char *ptr, size_t len);
+THEATER_IMPORT_(THEATER_RUNTIME_, "id")
+void theater_import_id_(void *ret);
+THEATER_IMPORT_(THEATER_RUNTIME_, "shutdown")
+void theater_import_shutdown_(int32_t some, const void *ptr, size_t len, void *ret);
+THEATER_IMPORT_(THEATER_MSH_, "send")
+void theater_import_send_(const char *id, size_t id_len, const void *msg, size_t len, void *ret);
+THEATER_IMPORT_(THEATER_MSH_, "request")
+void theater_import_request_(const char *id, size_t id_len, const void *msg, size_t len, void *ret);
+THEATER_IMPORT_(THEATER_MSH_, "open-channel")
+void theater_import_open_channel_(const char *id, size_t id_len, const void *msg, size_t len,
+                                  void *ret);
+THEATER_IMPORT_(THEATER_MSH_, "send-on-channel")
+void theater_import_send_on_channel_(const char *ch, size_t ch_len, const void *msg, size_t len,
+                                     void *ret);
+THEATER_IMPORT_(THEATER_MSH_, "close-channel")
+void theater_import_close_channel_(const char *ch, size_t ch_len, void *ret);
+
+/* What the host writes at `ret`: a (ptr, len) pair for a string or list, and
+ * result<T, string> as a u8 discriminant followed by its payload at 4. */
+typedef struct theater_ret_list_ {
+    uint8_t *ptr;
+    size_t len;
+} theater_ret_list_;
+
+typedef struct theater_ret_result_ {
+    uint8_t is_err; /* 0: ok, 1: err */
+    uint8_t pad_[3];
+    theater_ret_list_ payload; /* ok: the value (if any); err: the message */
+} theater_ret_result_;
+
+_Static_assert(sizeof(theater_ret_list_) == 8, "canonical ABI: list is (i32 ptr, i32 len)");
+_Static_assert(offsetof(theater_ret_result_, payload) == 4, "canonical ABI: payload at 4");
+
+/* Turns an import's result<T, string> into a theater_err, handing an ok
+ * payload (when the caller wants one) to *ok. */
+static inline theater_err theater_ret_take_(const theater_ret_result_ *r, theater_bytes *ok)
+{
+    if (r->is_err) {
+        /* The host allocated the message with cabi_realloc, without a NUL:
+         * give it one so it is a C string too. */
+        char *msg = (char *)theater_xrealloc(r->payload.ptr, r->payload.len + 1);
+        msg[r->payload.len] = '\0';
+        return (theater_err){msg, r->payload.len};
+    }
+    if (ok)
+        *ok = (theater_bytes){r->payload.ptr, r->payload.len};
+    return THEATER_OK;
+}
+
+static inline void theater_log_n(const char *msg, size_t len)
+{
+    theater_import_log_(msg, len);
+}
+
+static inline theater_string theater_id(void)
+{
+    theater_ret_list_ ret;
+    theater_import_id_(&ret);
+    return (theater_string){(char *)ret.ptr, ret.len};
+}
+
+static inline theater_err theater_shutdown(const void *data, size_t len)
+{
+    theater_ret_result_ ret;
+    theater_import_shutdown_(data != NULL, data, data ? len : 0, &ret);
+    return theater_ret_take_(&ret, NULL);
+}
+
+static inline theater_err theater_send(const char *actor_id, size_t id_len, const void *msg,
+                                       size_t msg_len)
+{
+    theater_ret_result_ ret;
+    theater_import_send_(actor_id, id_len, msg, msg_len, &ret);
+    return theater_ret_take_(&ret, NULL);
+}
+
+static inline theater_err theater_request(const char *actor_id, size_t id_len, const void *msg,
+                                          size_t msg_len, theater_bytes *response)
+{
+    theater_ret_result_ ret;
+    *response = (theater_bytes){NULL, 0};
+    theater_import_request_(actor_id, id_len, msg, msg_len, &ret);
+    return theater_ret_take_(&ret, response);
+}
+
+static inline theater_err theater_open_channel(const char *actor_id, size_t id_len, const void *msg,
+                                               size_t msg_len, theater_string *channel_id)
+{
+    theater_ret_result_ ret;
+    theater_bytes id = {NULL, 0};
+    theater_import_open_channel_(actor_id, id_len, msg, msg_len, &ret);
+    theater_err e = theater_ret_take_(&ret, &id);
+    *channel_id = (theater_string){(char *)id.ptr, id.len};
+    return e;
+}
+
+static inline theater_err theater_send_on_channel(const char *channel_id, size_t id_len,
+                                                  const void *msg, size_t msg_len)
+{
+    theater_ret_result_ ret;
+    theater_import_send_on_channel_(channel_id, id_len, msg, msg_len, &ret);
+    return theater_ret_take_(&ret, NULL);
+}
+
+static inline theater_err theater_close_channel(const char *channel_id, size_t id_len)
+{
+    theater_ret_result_ ret;
+    theater_import_close_channel_(channel_id, id_len, &ret);
+    return theater_ret_take_(&ret, NULL);
+}
+#endif /* __wasm__ */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,761 @@
+/* The manifest model: reads a TOML document into a th_manifest, checking
+ * every key against what docs/manifest.md documents. Unknown keys are
+ * errors (with a "did you mean" hint): a misspelt limit that silently kept
+ * its default would be a limit the user believes in and does not have. */
+#include "manifest/manifest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/suggest.h"
+
+#define MANIFEST_MAX_BYTES (1024 * 1024)
+#define STATE_FILE_MAX_BYTES (64 * 1024 * 1024)
+#define NAME_MAX_CHARS 64
+/* Keys and strings longer than this are shortened in messages. */
+#define DISPLAY_MAX 48
+
+/* ---- Handler types and their config --------------------------------------- */
+
+static const char *const handler_type_names[TH_HANDLER_COUNT + 1] = {
+    [TH_HANDLER_RUNTIME] = "runtime",
+    [TH_HANDLER_MESSAGE_SERVER] = "message-server",
+    [TH_HANDLER_SUPERVISOR] = "supervisor",
+    [TH_HANDLER_STORE] = "store",
+    [TH_HANDLER_HTTP_SERVER] = "http-server",
+    [TH_HANDLER_HTTP_CLIENT] = "http-client",
+    [TH_HANDLER_FILESYSTEM] = "filesystem",
+    [TH_HANDLER_TIMING] = "timing",
+    [TH_HANDLER_RANDOM] = "random",
+    [TH_HANDLER_ENVIRONMENT] = "environment",
+    [TH_HANDLER_COUNT] = NULL,
+};
+
+typedef enum config_type {
+    CONFIG_STRING,       /* a non-empty string, optionally one of `choices` */
+    CONFIG_INTEGER,      /* an integer in [min, max] */
+    CONFIG_STRING_ARRAY, /* an array of non-empty strings */
+} config_type;
+
+/* One key a handler's config may hold. Defaults are applied by the handler
+ * itself (and documented in docs/manifest.md); this table only says what is
+ * allowed, so that adding a key is adding a line. */
+typedef struct config_key {
+    const char *name;
+    config_type type;
+    bool required;
+    int64_t min, max;           /* CONFIG_INTEGER */
+    const char *const *choices; /* CONFIG_STRING: the allowed values; NULL means any */
+} config_key;
+
+/* The most keys one handler's config may have (raise it as tables grow). */
+#define CONFIG_MAX_KEYS 16
+
+static const char *const filesystem_modes[] = {"ro", "rw", NULL};
+
+static const config_key no_config_keys[] = {{.name = NULL}};
+
+static const config_key store_config[] = {
+    {.name = "name", .type = CONFIG_STRING},
+    {.name = NULL},
+};
+
+static const config_key http_server_config[] = {
+    {.name = "port", .type = CONFIG_INTEGER, .required = true, .min = 1, .max = 65535},
+    {.name = "host", .type = CONFIG_STRING},
+    {.name = NULL},
+};
+
+static const config_key http_client_config[] = {
+    {.name = "allowed_hosts", .type = CONFIG_STRING_ARRAY, .required = true},
+    {.name = NULL},
+};
+
+static const config_key filesystem_config[] = {
+    {.name = "path", .type = CONFIG_STRING, .required = true},
+    {.name = "mode", .type = CONFIG_STRING, .choices = filesystem_modes},
+    {.name = NULL},
+};
+
+static const config_key environment_config[] = {
+    {.name = "allow", .type = CONFIG_STRING_ARRAY, .required = true},
+    {.name = NULL},
+};
+
+static const config_key *const handler_configs[TH_HANDLER_COUNT] = {
+    [TH_HANDLER_RUNTIME] = no_config_keys,         [TH_HANDLER_MESSAGE_SERVER] = no_config_keys,
+    [TH_HANDLER_SUPERVISOR] = no_config_keys,      [TH_HANDLER_STORE] = store_config,
+    [TH_HANDLER_HTTP_SERVER] = http_server_config, [TH_HANDLER_HTTP_CLIENT] = http_client_config,
+    [TH_HANDLER_FILESYSTEM] = filesystem_config,   [TH_HANDLER_TIMING] = no_config_keys,
+    [TH_HANDLER_RANDOM] = no_config_keys,          [TH_HANDLER_ENVIRONMENT] = environment_config,
+};
+
+const char *th_handler_type_name(th_handler_type type)
+{
+    return (unsigned)type < TH_HANDLER_COUNT ? handler_type_names[type] : "unknown";
+}
+
+/* ---- Reading context and messages ------------------------------------------- */
+
+typedef struct reader {
+    const char *file; /* for messages */
+    th_error *err;
+    th_manifest *m;
+    const toml_kv *initial_state; /* to refuse both forms at once */
+    const toml_kv *initial_state_file;
+} reader;
+
+static int fail_at(reader *r, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail_at(reader *r, int line, int col, const char *fmt, ...)
+{
+    char what[900];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return th_error_set(r->err, "%s:%d:%d: %s", r->file, line, col, what);
+}
+
+/* Text from the document, made safe to quote in a one-line message:
+ * control characters escaped, long text shortened. */
+static const char *display(th_buf *b, const char *s, size_t len)
+{
+    size_t shown = len > DISPLAY_MAX ? DISPLAY_MAX : len;
+    while (shown < len && ((unsigned char)s[shown] & 0xC0) == 0x80)
+        shown--; /* never cut a character in two */
+    for (size_t i = 0; i < shown; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7F)
+            th_buf_printf(b, "\\u%04X", c);
+        else
+            th_buf_append_byte(b, c);
+    }
+    if (shown < len)
+        th_buf_append_str(b, "...");
+    return th_buf_cstr(b);
+}
+
+/* Appends a NULL-terminated list as 'a', 'b' or 'c' (with the given quote). */
+static void append_list(th_buf *b, const char *const *items, char quote)
+{
+    for (size_t i = 0; items[i]; i++) {
+        const char *separator = i == 0 ? "" : items[i + 1] ? ", " : " or ";
+        th_buf_printf(b, "%s%c%s%c", separator, quote, items[i], quote);
+    }
+}
+
+/* "unknown key 'x' in WHERE (did you mean 'y'?)", or with the list of the
+ * keys that are allowed when nothing is close. */
+static int fail_unknown_key(reader *r, const toml_kv *kv, const char *where,
+                            const char *const *known)
+{
+    th_buf key = TH_BUF_INIT, hint = TH_BUF_INIT;
+    const char *suggestion = th_suggest(kv->key, known);
+    if (suggestion) {
+        th_buf_printf(&hint, " (did you mean '%s'?)", suggestion);
+    } else if (known[0]) {
+        th_buf_append_str(&hint, " (expected ");
+        append_list(&hint, known, '\'');
+        th_buf_append_byte(&hint, ')');
+    }
+    fail_at(r, kv->line, kv->col, "unknown key '%s' in %s%s",
+            display(&key, kv->key, strlen(kv->key)), where, th_buf_cstr(&hint));
+    th_buf_free(&key);
+    th_buf_free(&hint);
+    return -1;
+}
+
+static const char *kind_with_article(toml_kind kind)
+{
+    switch (kind) {
+    case TOML_INTEGER:
+        return "an integer";
+    case TOML_ARRAY:
+        return "an array";
+    case TOML_STRING:
+        return "a string";
+    case TOML_FLOAT:
+        return "a float";
+    case TOML_BOOL:
+        return "a boolean";
+    case TOML_DATETIME:
+        return "a datetime";
+    case TOML_TABLE:
+        return "a table";
+    }
+    return "a value";
+}
+
+/* "'memory_mb' must be an integer, found string" when v is not of `kind`. */
+static int check_kind(reader *r, const char *key, const toml_value *v, toml_kind kind)
+{
+    if (v->kind == kind)
+        return 0;
+    return fail_at(r, v->line, v->col, "'%s' must be %s, found %s", key, kind_with_article(kind),
+                   toml_kind_name(v->kind));
+}
+
+/* A string that will be used as a C string: non-empty and without NUL. */
+static int check_plain_string(reader *r, const char *key, const toml_value *v)
+{
+    if (check_kind(r, key, v, TOML_STRING))
+        return -1;
+    if (v->str.len == 0)
+        return fail_at(r, v->line, v->col, "'%s' must not be empty", key);
+    if (strlen(v->str.ptr) != v->str.len)
+        return fail_at(r, v->line, v->col, "'%s' must not contain U+0000", key);
+    return 0;
+}
+
+static int check_integer_range(reader *r, const char *key, const toml_value *v, int64_t min,
+                               int64_t max)
+{
+    if (check_kind(r, key, v, TOML_INTEGER))
+        return -1;
+    if (v->i < min || v->i > max)
+        return fail_at(r, v->line, v->col,
+                       "'%s' must be between %" PRId64 " and %" PRId64 ", found %" PRId64, key, min,
+                       max, v->i);
+    return 0;
+}
+
+/* ---- Paths and files -------------------------------------------------------- */
+
+static char *directory_of(const char *path)
+{
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    if (!slash)
+        return th_xstrdup(".");
+    if (slash == path)
+        return th_xstrdup("/");
+    return th_xstrndup(path, (size_t)(slash - path));
+}
+
+/* `relative` resolved against dir; absolute paths stay as they are. */
+static char *resolve_path(const char *dir, const char *relative)
+{
+    if (relative[0] == '/' || strcmp(dir, ".") == 0)
+        return th_xstrdup(relative);
+    th_buf b = TH_BUF_INIT;
+    th_buf_append_str(&b, dir);
+    if (dir[strlen(dir) - 1] != '/')
+        th_buf_append_byte(&b, '/');
+    th_buf_append_str(&b, relative);
+    th_buf_cstr(&b);
+    return (char *)th_buf_take(&b, NULL);
+}
+
+/* Reads a whole file of at most `limit` bytes into out. On failure returns
+ * -1 with errno set (EFBIG when the file is over the limit). */
+static int read_file(const char *path, size_t limit, th_buf *out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        goto fail;
+    if (S_ISDIR(st.st_mode)) {
+        errno = EISDIR;
+        goto fail;
+    }
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > limit) {
+        errno = EFBIG;
+        goto fail;
+    }
+    for (;;) {
+        /* Ask for one byte past the limit, so that a growing or non-regular
+         * file over the limit is noticed too. */
+        th_buf_reserve(out, 64 * 1024);
+        size_t room = out->cap - out->len;
+        if (room > limit + 1 - out->len)
+            room = limit + 1 - out->len;
+        ssize_t n = read(fd, out->data + out->len, room);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            goto fail;
+        if (n == 0)
+            break;
+        out->len += (size_t)n;
+        if (out->len > limit) {
+            errno = EFBIG;
+            goto fail;
+        }
+    }
+    close(fd);
+    return 0;
+fail:;
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return -1;
+}
+
+/* Checks that bytes are one JSON value; `what` names them in the message. */
+static int check_json(reader *r, const toml_value *at, const char *what, const uint8_t *bytes,
+                      size_t len)
+{
+    json_error_t jerr;
+    const char *text = bytes ? (const char *)bytes : ""; /* an empty file has no buffer */
+    json_t *json = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+    if (json) {
+        json_decref(json);
+        return 0;
+    }
+    return fail_at(r, at->line, at->col,
+                   "%s is not valid JSON: %s (line %d, column %d of the JSON)", what, jerr.text,
+                   jerr.line, jerr.column);
+}
+
+/* ---- Top-level keys --------------------------------------------------------- */
+
+static int read_name(reader *r, const toml_kv *kv)
+{
+    const toml_value *v = kv->value;
+    if (check_plain_string(r, "name", v))
+        return -1;
+    if (v->str.len > NAME_MAX_CHARS)
+        return fail_at(r, v->line, v->col, "'name' is %zu characters long; the limit is %d",
+                       v->str.len, NAME_MAX_CHARS);
+    for (size_t i = 0; i < v->str.len; i++) {
+        unsigned char c = (unsigned char)v->str.ptr[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '.' || c == '_' || c == '-')
+            continue;
+        th_buf shown = TH_BUF_INIT;
+        fail_at(r, v->line, v->col,
+                "'name' may only contain A-Z, a-z, 0-9, '.', '_' and '-', found \"%s\"",
+                display(&shown, v->str.ptr, v->str.len));
+        th_buf_free(&shown);
+        return -1;
+    }
+    r->m->name = th_xstrdup(v->str.ptr);
+    return 0;
+}
+
+static int read_version(reader *r, const toml_kv *kv)
+{
+    if (check_plain_string(r, "version", kv->value))
+        return -1;
+    r->m->version = th_xstrdup(kv->value->str.ptr);
+    return 0;
+}
+
+static int read_description(reader *r, const toml_kv *kv)
+{
+    const toml_value *v = kv->value;
+    if (check_kind(r, "description", v, TOML_STRING))
+        return -1;
+    if (strlen(v->str.ptr) != v->str.len)
+        return fail_at(r, v->line, v->col, "'description' must not contain U+0000");
+    r->m->description = th_xstrdup(v->str.ptr);
+    return 0;
+}
+
+static int read_package(reader *r, const toml_kv *kv)
+{
+    if (check_plain_string(r, "package", kv->value))
+        return -1;
+    r->m->package = resolve_path(r->m->dir, kv->value->str.ptr);
+    return 0;
+}
+
+/* initial_state and initial_state_file are two ways to say one thing. */
+static int refuse_both_initial_states(reader *r, const toml_kv *second)
+{
+    const toml_kv *first = r->initial_state ? r->initial_state : r->initial_state_file;
+    if (!first)
+        return 0;
+    return fail_at(r, second->line, second->col,
+                   "'initial_state' and 'initial_state_file' cannot both be set (the other is at "
+                   "%d:%d)",
+                   first->line, first->col);
+}
+
+static int read_initial_state(reader *r, const toml_kv *kv)
+{
+    const toml_value *v = kv->value;
+    if (check_kind(r, "initial_state", v, TOML_STRING) || refuse_both_initial_states(r, kv))
+        return -1;
+    r->initial_state = kv;
+    if (check_json(r, v, "'initial_state'", (const uint8_t *)v->str.ptr, v->str.len))
+        return -1;
+    r->m->initial_state = th_xmemdup(v->str.ptr, v->str.len);
+    r->m->initial_state_len = v->str.len;
+    r->m->has_initial_state = true;
+    return 0;
+}
+
+static int read_initial_state_file(reader *r, const toml_kv *kv)
+{
+    const toml_value *v = kv->value;
+    if (check_plain_string(r, "initial_state_file", v) || refuse_both_initial_states(r, kv))
+        return -1;
+    r->initial_state_file = kv;
+    char *path = resolve_path(r->m->dir, v->str.ptr);
+    th_buf bytes = TH_BUF_INIT;
+    th_buf what = TH_BUF_INIT;
+    th_buf_printf(&what, "initial_state_file '%s'", path);
+    const char *what_text = th_buf_cstr(&what);
+    int rc = -1;
+    if (read_file(path, STATE_FILE_MAX_BYTES, &bytes) != 0) {
+        int error = errno;
+        if (error == EFBIG)
+            fail_at(r, v->line, v->col, "%s is larger than %d MiB", what_text,
+                    STATE_FILE_MAX_BYTES >> 20);
+        else
+            fail_at(r, v->line, v->col, "cannot read %s: %s", what_text, strerror(error));
+    } else if (check_json(r, v, what_text, bytes.data, bytes.len) == 0) {
+        r->m->initial_state = th_buf_take(&bytes, &r->m->initial_state_len);
+        r->m->has_initial_state = true;
+        rc = 0;
+    }
+    th_buf_free(&bytes);
+    th_buf_free(&what);
+    free(path);
+    return rc;
+}
+
+static const char *const limit_keys[] = {"memory_mb", "fuel", "time_ms", NULL};
+
+static int read_limits(reader *r, const toml_kv *kv)
+{
+    const toml_value *t = kv->value;
+    if (check_kind(r, "limits", t, TOML_TABLE))
+        return -1;
+    th_limits *limits = &r->m->limits;
+    for (size_t i = 0; i < t->tab.len; i++) {
+        const toml_kv *item = &t->tab.items[i];
+        const toml_value *v = item->value;
+        if (strcmp(item->key, "memory_mb") == 0) {
+            if (check_integer_range(r, "memory_mb", v, 1, 4096))
+                return -1;
+            limits->memory_bytes = (uint64_t)v->i << 20;
+        } else if (strcmp(item->key, "fuel") == 0) {
+            if (check_integer_range(r, "fuel", v, 1, INT64_C(1000000000000000)))
+                return -1;
+            limits->fuel = (uint64_t)v->i;
+        } else if (strcmp(item->key, "time_ms") == 0) {
+            if (check_integer_range(r, "time_ms", v, 1, 3600000))
+                return -1;
+            limits->time_ms = (uint32_t)v->i;
+        } else {
+            return fail_unknown_key(r, item, "[limits]", limit_keys);
+        }
+    }
+    return 0;
+}
+
+/* ---- Handlers --------------------------------------------------------------- */
+
+static int check_string_choice(reader *r, const config_key *key, const toml_value *v)
+{
+    if (!key->choices)
+        return 0;
+    for (size_t i = 0; key->choices[i]; i++)
+        if (strcmp(v->str.ptr, key->choices[i]) == 0)
+            return 0;
+    th_buf allowed = TH_BUF_INIT, shown = TH_BUF_INIT;
+    append_list(&allowed, key->choices, '"');
+    fail_at(r, v->line, v->col, "'%s' must be %s, found \"%s\"", key->name, th_buf_cstr(&allowed),
+            display(&shown, v->str.ptr, v->str.len));
+    th_buf_free(&allowed);
+    th_buf_free(&shown);
+    return -1;
+}
+
+static int check_string_array(reader *r, const char *key, const toml_value *v)
+{
+    if (v->kind != TOML_ARRAY)
+        return fail_at(r, v->line, v->col, "'%s' must be an array of strings, found %s", key,
+                       toml_kind_name(v->kind));
+    for (size_t i = 0; i < v->arr.len; i++) {
+        const toml_value *item = v->arr.items[i];
+        if (item->kind != TOML_STRING)
+            return fail_at(r, item->line, item->col, "'%s' must contain only strings, found %s",
+                           key, toml_kind_name(item->kind));
+        if (item->str.len == 0 || strlen(item->str.ptr) != item->str.len)
+            return fail_at(r, item->line, item->col,
+                           "'%s' must not contain empty strings or U+0000", key);
+    }
+    return 0;
+}
+
+static int check_config_value(reader *r, const config_key *key, const toml_value *v)
+{
+    switch (key->type) {
+    case CONFIG_STRING:
+        if (check_plain_string(r, key->name, v))
+            return -1;
+        return check_string_choice(r, key, v);
+    case CONFIG_INTEGER:
+        return check_integer_range(r, key->name, v, key->min, key->max);
+    case CONFIG_STRING_ARRAY:
+        return check_string_array(r, key->name, v);
+    }
+    return 0;
+}
+
+static const config_key *find_config_key(const config_key *keys, const char *name)
+{
+    for (size_t i = 0; keys[i].name; i++)
+        if (strcmp(keys[i].name, name) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+/* config may be NULL (absent); entry is the [[handlers]] table, for positions. */
+static int check_handler_config(reader *r, th_handler_type type, const toml_value *config,
+                                const toml_value *entry)
+{
+    const config_key *keys = handler_configs[type];
+    char where[96];
+    snprintf(where, sizeof where, keys[0].name ? "the %s config" : "the %s config (it takes none)",
+             th_handler_type_name(type));
+    for (size_t i = 0; config && i < config->tab.len; i++) {
+        const toml_kv *item = &config->tab.items[i];
+        const config_key *key = find_config_key(keys, item->key);
+        if (!key) {
+            const char *names[CONFIG_MAX_KEYS + 1] = {NULL};
+            for (size_t k = 0; keys[k].name && k < CONFIG_MAX_KEYS; k++)
+                names[k] = keys[k].name;
+            return fail_unknown_key(r, item, where, names);
+        }
+        if (check_config_value(r, key, item->value))
+            return -1;
+    }
+    for (size_t k = 0; keys[k].name; k++) {
+        if (!keys[k].required || (config && toml_table_get(config, keys[k].name)))
+            continue;
+        const toml_value *at = config ? config : entry;
+        return fail_at(r, at->line, at->col, "missing required key '%s' in %s", keys[k].name,
+                       where);
+    }
+    return 0;
+}
+
+static int read_handler_type(reader *r, const toml_value *v, th_handler_type *type)
+{
+    if (check_kind(r, "type", v, TOML_STRING))
+        return -1;
+    for (int t = 0; t < TH_HANDLER_COUNT; t++) {
+        if (strcmp(v->str.ptr, handler_type_names[t]) == 0 && strlen(v->str.ptr) == v->str.len) {
+            *type = (th_handler_type)t;
+            return 0;
+        }
+    }
+    th_buf shown = TH_BUF_INIT, hint = TH_BUF_INIT;
+    const char *suggestion = th_suggest(v->str.ptr, handler_type_names);
+    if (suggestion) {
+        th_buf_printf(&hint, "did you mean '%s'?", suggestion);
+    } else {
+        th_buf_append_str(&hint, "known types:");
+        for (int t = 0; t < TH_HANDLER_COUNT; t++)
+            th_buf_printf(&hint, "%s %s", t ? "," : "", handler_type_names[t]);
+    }
+    fail_at(r, v->line, v->col, "unknown handler type '%s' (%s)",
+            display(&shown, v->str.ptr, v->str.len), th_buf_cstr(&hint));
+    th_buf_free(&shown);
+    th_buf_free(&hint);
+    return -1;
+}
+
+static const char *const handler_keys[] = {"type", "config", NULL};
+
+static int read_handler(reader *r, const toml_value *entry, th_handler_grant *grant)
+{
+    if (entry->kind != TOML_TABLE)
+        return fail_at(r, entry->line, entry->col,
+                       "each entry of 'handlers' must be a table, found %s",
+                       toml_kind_name(entry->kind));
+    const toml_value *type_value = NULL, *config = NULL;
+    for (size_t i = 0; i < entry->tab.len; i++) {
+        const toml_kv *item = &entry->tab.items[i];
+        if (strcmp(item->key, "type") == 0)
+            type_value = item->value;
+        else if (strcmp(item->key, "config") == 0)
+            config = item->value;
+        else
+            return fail_unknown_key(r, item, "a [[handlers]] entry", handler_keys);
+    }
+    if (!type_value)
+        return fail_at(r, entry->line, entry->col,
+                       "missing required key 'type' in a [[handlers]] entry");
+    if (read_handler_type(r, type_value, &grant->type))
+        return -1;
+    if (config && check_kind(r, "config", config, TOML_TABLE))
+        return -1;
+    if (check_handler_config(r, grant->type, config, entry))
+        return -1;
+    grant->config = config;
+    grant->line = entry->line;
+    grant->col = entry->col;
+    return 0;
+}
+
+static int read_handlers(reader *r, const toml_kv *kv)
+{
+    const toml_value *v = kv->value;
+    if (v->kind != TOML_ARRAY)
+        return fail_at(r, v->line, v->col,
+                       "'handlers' must be an array of tables ([[handlers]]), found %s",
+                       toml_kind_name(v->kind));
+    th_manifest *m = r->m;
+    m->handlers = th_xcalloc(v->arr.len, sizeof *m->handlers);
+    for (size_t i = 0; i < v->arr.len; i++) {
+        th_handler_grant *grant = &m->handlers[i];
+        if (read_handler(r, v->arr.items[i], grant))
+            return -1;
+        const th_handler_grant *first = th_manifest_grant(m, grant->type);
+        if (first)
+            return fail_at(r, grant->line, grant->col,
+                           "handler '%s' is listed twice (at %d:%d and %d:%d)",
+                           th_handler_type_name(grant->type), first->line, first->col, grant->line,
+                           grant->col);
+        m->n_handlers++;
+    }
+    return 0;
+}
+
+/* ---- The manifest ----------------------------------------------------------- */
+
+typedef struct field {
+    const char *name;
+    int (*read)(reader *r, const toml_kv *kv);
+} field;
+
+static const field fields[] = {
+    {"name", read_name},
+    {"version", read_version},
+    {"description", read_description},
+    {"package", read_package},
+    {"initial_state", read_initial_state},
+    {"initial_state_file", read_initial_state_file},
+    {"limits", read_limits},
+    {"handlers", read_handlers},
+};
+#define N_FIELDS (sizeof fields / sizeof fields[0])
+
+/* Reads the top-level keys in document order, so that the first mistake
+ * in the file is the one reported. */
+static int read_fields(reader *r)
+{
+    const toml_value *doc = r->m->doc;
+    for (size_t i = 0; i < doc->tab.len; i++) {
+        const toml_kv *kv = &doc->tab.items[i];
+        size_t f = 0;
+        while (f < N_FIELDS && strcmp(fields[f].name, kv->key) != 0)
+            f++;
+        if (f == N_FIELDS) {
+            const char *names[N_FIELDS + 1];
+            for (size_t k = 0; k < N_FIELDS; k++)
+                names[k] = fields[k].name;
+            names[N_FIELDS] = NULL;
+            return fail_unknown_key(r, kv, "the manifest", names);
+        }
+        if (fields[f].read(r, kv))
+            return -1;
+    }
+    return 0;
+}
+
+static int check_required(reader *r)
+{
+    const char *missing = !r->m->name      ? "name"
+                          : !r->m->version ? "version"
+                          : !r->m->package ? "package"
+                                           : NULL;
+    if (!missing)
+        return 0;
+    return th_error_set(r->err, "%s: missing required key '%s'", r->file, missing);
+}
+
+th_manifest *th_manifest_parse(const char *text, size_t len, const char *path, th_error *err)
+{
+    const char *file = path ? path : "<manifest>";
+    toml_value *doc = toml_parse(text, len, file, err);
+    if (!doc)
+        return NULL;
+    th_manifest *m = th_xcalloc(1, sizeof *m);
+    m->doc = doc;
+    m->path = path ? th_xstrdup(path) : NULL;
+    m->dir = directory_of(path);
+    m->limits.memory_bytes = (uint64_t)TH_DEFAULT_MEMORY_MB << 20;
+    m->limits.fuel = TH_DEFAULT_FUEL;
+    m->limits.time_ms = TH_DEFAULT_TIME_MS;
+    reader r = {.file = file, .err = err, .m = m};
+    if (read_fields(&r) || check_required(&r)) {
+        th_manifest_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+th_manifest *th_manifest_load(const char *path, th_error *err)
+{
+    if (!path) {
+        th_error_set(err, "no manifest path given");
+        return NULL;
+    }
+    th_buf text = TH_BUF_INIT;
+    if (read_file(path, MANIFEST_MAX_BYTES, &text) != 0) {
+        if (errno == EFBIG)
+            th_error_set(err, "manifest '%s' is larger than 1 MiB", path);
+        else
+            th_error_set(err, "cannot read manifest '%s': %s", path, strerror(errno));
+        th_buf_free(&text);
+        return NULL;
+    }
+    th_manifest *m = th_manifest_parse((const char *)text.data, text.len, path, err);
+    th_buf_free(&text);
+    return m;
+}
+
+void th_manifest_free(th_manifest *m)
+{
+    if (!m)
+        return;
+    free(m->path);
+    free(m->dir);
+    free(m->name);
+    free(m->version);
+    free(m->description);
+    free(m->package);
+    free(m->initial_state);
+    free(m->handlers);
+    toml_free(m->doc);
+    free(m);
+}
+
+const char *th_manifest_name(const th_manifest *m)
+{
+    return m ? m->name : NULL;
+}
+
+const th_handler_grant *th_manifest_grant(const th_manifest *m, th_handler_type type)
+{
+    if (!m)
+        return NULL;
+    for (size_t i = 0; i < m->n_handlers; i++)
+        if (m->handlers[i].type == type)
+            return &m->handlers[i];
+    return NULL;
+}
+
+bool th_manifest_grants(const th_manifest *m, th_handler_type type)
+{
+    return type == TH_HANDLER_RUNTIME || th_manifest_grant(m, type) != NULL;
+}
