@@ -87,6 +87,10 @@ static json_t *bytes_to_json(const uint8_t *p, size_t len)
     return j ? j : json_stringn((const char *)p, len);
 }
 
+/* The cases of WIT actor-error, as trap events record them. */
+static const char *const fault_kinds[] = {"trap", "timeout", "out-of-memory", "export-error",
+                                          "abi-violation"};
+
 static void render_payload(const uint8_t *p, size_t len, th_buf *out)
 {
     if (!len)
@@ -94,7 +98,11 @@ static void render_payload(const uint8_t *p, size_t len, th_buf *out)
     th_arena a = TH_ARENA_INIT;
     th_error err;
     th_val *v = th_val_decode(&a, p, len, &err);
-    if (v)
+    if (v && v->kind == TH_VAL_VARIANT && v->var.disc < 5 && v->var.payload &&
+        v->var.payload->kind == TH_VAL_STRING)
+        th_buf_printf(out, "%s: %.*s", fault_kinds[v->var.disc], (int)v->var.payload->bytes.len,
+                      (const char *)v->var.payload->bytes.ptr);
+    else if (v)
         th_val_render(v, out, 120);
     else
         th_buf_printf(out, "<%zu bytes: %s>", len, err.msg);

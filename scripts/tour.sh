@@ -7,7 +7,12 @@ theater="$build/theater"
 cd "$(dirname "$0")/.."
 
 bold() { if [[ -t 1 && -z "${NO_COLOR:-}" ]]; then printf '\033[1m%s\033[0m\n' "$*"; else printf '%s\n' "$*"; fi; }
-step() { echo; bold "\$ $*"; "$@"; echo "(exit status $?)"; }
+step() {
+    echo
+    bold "\$$(printf ' %q' "$@")"
+    "$@"
+    echo "(exit status $?)"
+}
 
 bold "Theater $("$theater" --version | cut -d' ' -f2-)"
 echo "Every actor below runs in a Wasmtime sandbox; every call into it and every"
