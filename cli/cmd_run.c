@@ -266,9 +266,10 @@ int cmd_run(int argc, char **argv)
         th_engine_free(engine);
         th_manifest_free(manifest);
         free(o.messages);
-        /* A package that loads but whose init fails is the actor's failure;
-         * a package that cannot load is bad input. Both say why. */
-        return cli_usage_error("%s", err.msg);
+        /* A package that cannot load is bad input; an init that fails is
+         * the actor's failure. */
+        fprintf(stderr, "theater: %s\n", err.msg);
+        return err.kind == TH_ERROR_ACTOR ? EXIT_ACTOR_FAILED : EXIT_USAGE;
     }
 
     outcome out = {.responses = json_array()};

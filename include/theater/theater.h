@@ -28,7 +28,14 @@ extern "C" {
 /* The version string of the library, e.g. "0.1.0 (wasmtime 48.0.8)". */
 const char *th_version(void);
 
+/* What kind of failure an error reports. */
+typedef enum th_error_kind {
+    TH_ERROR_INVALID = 0, /* bad input: arguments, manifest, package, refused import */
+    TH_ERROR_ACTOR = 1,   /* the actor failed: trapped, timed out, returned an error */
+} th_error_kind;
+
 typedef struct th_error {
+    th_error_kind kind;
     char msg[1024];
 } th_error;
 

@@ -10,6 +10,7 @@ int th_error_set(th_error *err, const char *fmt, ...)
         return -1;
     va_list ap;
     va_start(ap, fmt);
+    err->kind = TH_ERROR_INVALID;
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
     return -1;

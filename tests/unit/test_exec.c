@@ -53,12 +53,21 @@ static const char *echo_body = "  (i32.store8 (i32.const 0) (i32.const 0))\n"
                                "  (i32.store (i32.const 20) (local.get 4))\n"
                                "  (i32.const 0))\n";
 
+static char *write_wat(const char *name, const th_buf *wat);
+
 static char *write_module(const char *name, const char *imports, const char *body)
 {
     th_buf wat = TH_BUF_INIT;
     th_buf_printf(&wat, "(module\n%s%s%s)\n", imports ? imports : "", prelude, body ? body : "");
+    char *path = write_wat(name, &wat);
+    th_buf_free(&wat);
+    return path;
+}
+
+static char *write_wat(const char *name, const th_buf *wat)
+{
     wasm_byte_vec_t wasm;
-    wasmtime_error_t *error = wasmtime_wat2wasm((const char *)wat.data, wat.len, &wasm);
+    wasmtime_error_t *error = wasmtime_wat2wasm((const char *)wat->data, wat->len, &wasm);
     if (error) {
         wasm_name_t msg;
         wasmtime_error_message(error, &msg);
@@ -73,7 +82,6 @@ static char *write_module(const char *name, const char *imports, const char *bod
     if (!f || fwrite(wasm.data, 1, wasm.size, f) != wasm.size || fclose(f) != 0)
         abort();
     wasm_byte_vec_delete(&wasm);
-    th_buf_free(&wat);
     return (char *)th_buf_take(&path, NULL);
 }
 
@@ -323,11 +331,29 @@ TEST(refused_at_spawn)
                    false, "needs the 'store' handler");
 }
 
+TEST(failing_init)
+{
+    th_buf wat = TH_BUF_INIT;
+    th_buf_append_str(&wat, "(module (memory (export \"memory\") 1)\n"
+                            " (func (export \"cabi_realloc\") (param i32 i32 i32 i32) (result i32)"
+                            " (i32.const 1024))\n"
+                            " (func (export \"theater:simple/actor#init\") (param i32 i32 i32 i32 "
+                            "i32) (result i32) unreachable))\n");
+    th_manifest *m = manifest_for(write_wat("badinit", &wat), true);
+    th_buf_free(&wat);
+    th_error err;
+    CHECK(th_actor_spawn(engine, m, &err) == NULL);
+    CHECK_EQ_INT(err.kind, TH_ERROR_ACTOR);
+    CHECK_CONTAINS(err.msg, "failed in theater:simple/actor#init: trap: wasm trap");
+    manifest_done(m);
+}
+
 TEST(refused_packages)
 {
     th_error err;
     th_manifest *m = manifest_for(strdup("/nonexistent/x.wasm"), true);
     CHECK(th_actor_spawn(engine, m, &err) == NULL);
+    CHECK_EQ_INT(err.kind, TH_ERROR_INVALID);
     CHECK_CONTAINS(err.msg, "cannot open package /nonexistent/x.wasm");
     manifest_done(m);
 
@@ -415,6 +441,7 @@ int main(void)
     RUN(runaway_guests);
     RUN(time_limit);
     RUN(refused_at_spawn);
+    RUN(failing_init);
     RUN(refused_packages);
     RUN(compiled_code_is_cached);
     th_engine_free(engine);

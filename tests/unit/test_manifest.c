@@ -44,7 +44,7 @@ static void write_file(const char *name, const char *text, size_t len)
 
 static th_manifest *parse_ok(const char *text, const char *path)
 {
-    th_error err = {{0}};
+    th_error err = {0};
     th_manifest *m = th_manifest_parse(text, strlen(text), path, &err);
     CHECK_REPORT_(m != NULL, "parse failed: %s", err.msg);
     return m;
@@ -294,7 +294,7 @@ TEST(load_reads_files)
 {
     write_file("ok.toml", HEAD "initial_state_file = \"state.json\"\n", strlen(HEAD) + 34);
     write_file("state.json", "[1, 2]", 6);
-    th_error err = {{0}};
+    th_error err = {0};
     th_manifest *m = th_manifest_load(tmp_path("ok.toml"), &err);
     CHECK_REPORT_(m != NULL, "load failed: %s", err.msg);
     if (m) {
@@ -500,7 +500,7 @@ TEST(invalid_manifests)
 {
     CHECK(sizeof bad_manifests / sizeof bad_manifests[0] >= 20);
     for (size_t i = 0; i < sizeof bad_manifests / sizeof bad_manifests[0]; i++) {
-        th_error err = {{0}};
+        th_error err = {0};
         const char *got = parse_error(bad_manifests[i].text, &err);
         CHECK_REPORT_(strcmp(got, bad_manifests[i].message) == 0,
                       "manifest #%zu:\n  got:  %s\n  want: %s", i, got, bad_manifests[i].message);

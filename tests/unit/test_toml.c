@@ -30,7 +30,7 @@ static toml_value *parse(const char *text, th_error *err)
 /* Parses a document that must be valid; reports the error if it is not. */
 static toml_value *parse_ok(const char *text)
 {
-    th_error err = {{0}};
+    th_error err = {0};
     toml_value *v = parse(text, &err);
     CHECK_REPORT_(v != NULL, "parse failed: %s", err.msg);
     return v;
@@ -719,7 +719,7 @@ TEST(invalid_documents)
     CHECK(sizeof bad_docs / sizeof bad_docs[0] >= 40);
     for (size_t i = 0; i < sizeof bad_docs / sizeof bad_docs[0]; i++) {
         const bad_doc *d = &bad_docs[i];
-        th_error err = {{0}};
+        th_error err = {0};
         const char *got = parse_error(d->text, d->len ? d->len : strlen(d->text), &err);
         CHECK_REPORT_(strcmp(got, d->message) == 0, "document #%zu:\n  got:  %s\n  want: %s", i,
                       got, d->message);
@@ -741,7 +741,7 @@ TEST(errors_without_err)
 
 static void check_fails_with(const char *text, size_t len, const char *needle)
 {
-    th_error err = {{0}};
+    th_error err = {0};
     CHECK_CONTAINS(parse_error(text, len, &err), needle);
 }
 
@@ -850,7 +850,7 @@ TEST(invalid_utf8)
         }
     }
     /* U+007F is valid UTF-8 but a control character */
-    th_error err = {{0}};
+    th_error err = {0};
     CHECK_STR_EQ(parse_error("a = \"\x7f\"", 7, &err),
                  "t.toml:1:6: control character U+007F, which TOML does not allow unescaped");
     /* the largest scalar values of each length are fine */
@@ -887,7 +887,7 @@ TEST(every_prefix_of_a_sample)
     toml_free(doc);
     size_t failures = 0;
     for (size_t n = 0; n < len; n++) {
-        th_error err = {{0}};
+        th_error err = {0};
         doc = parse_n(sample, n, &err);
         if (doc) {
             toml_free(doc);
@@ -920,7 +920,7 @@ TEST(mutated_samples)
             seed = seed * 1103515245 + 12345;
             copy[at] = interesting[(seed >> 8) % (sizeof interesting - 1)];
         }
-        th_error err = {{0}};
+        th_error err = {0};
         toml_value *doc = parse_n(copy, len, &err);
         if (doc)
             toml_free(doc);

@@ -78,7 +78,7 @@ static th_val *roundtrip(const th_val *v, th_buf *enc)
 {
     th_buf_reset(enc);
     th_val_encode(v, enc);
-    th_error err = {""};
+    th_error err = {0};
     th_val *back = th_val_decode(&arena, enc->data, enc->len, &err);
     if (!back)
         fprintf(stderr, "  decode failed: %s\n", err.msg);
@@ -192,7 +192,7 @@ TEST(equality)
 /* Decodes bytes that must be refused with exactly this message. */
 static void check_refused(const char *bytes, size_t len, const char *want)
 {
-    th_error err = {""};
+    th_error err = {0};
     th_val *v = th_val_decode(&arena, (const uint8_t *)bytes, len, &err);
     CHECK(v == NULL);
     CHECK_STR_EQ(err.msg, want);
@@ -208,7 +208,7 @@ TEST(refuses_truncation_at_every_prefix)
     for (size_t cut = 0; cut < enc.len; cut++) {
         uint8_t *prefix = malloc(cut ? cut : 1);
         memcpy(prefix, enc.data, cut);
-        th_error err = {""};
+        th_error err = {0};
         th_val *v = th_val_decode(&arena, prefix, cut, &err);
         CHECK(v == NULL);
         CHECK_CONTAINS(err.msg, "value encoding: offset ");
@@ -275,7 +275,7 @@ TEST(refuses_bad_text)
     check_refused("\x0a\x00\x11\x00\x00", 5,
                   "value encoding: offset 1: char U+110000 is not a Unicode scalar value");
     /* Byte lists are not text and take any bytes. */
-    th_error err = {""};
+    th_error err = {0};
     CHECK(th_val_decode(&arena, (const uint8_t *)"\x0c\x00\x00\x00\x01\x80", 6, &err) != NULL);
 }
 
@@ -293,7 +293,7 @@ static void nested_options(th_buf *out, int n)
 TEST(refuses_nesting_deeper_than_64)
 {
     th_buf enc = TH_BUF_INIT;
-    th_error err = {""};
+    th_error err = {0};
     nested_options(&enc, 64);
     th_val *v = th_val_decode(&arena, enc.data, enc.len, &err);
     CHECK(v != NULL);
@@ -342,7 +342,7 @@ TEST(survives_random_corruption)
             seed = seed * 1103515245 + 12345;
             copy[(seed >> 8) % enc.len] ^= (uint8_t)(1u << (seed >> 4 & 7));
         }
-        th_error err = {""};
+        th_error err = {0};
         th_val *v = th_val_decode(&arena, copy, enc.len, &err);
         if (!v) {
             refused++;
