@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "common/buf.h"
 #include "common/hex.h"
+#include "common/utf8.h"
 #include "common/value.h"
 #include "theater/theater.h"
 
@@ -80,11 +81,22 @@ static int parse_args(int argc, char **argv, run_opts *o)
     return EXIT_OK;
 }
 
-/* Bytes that parse as JSON become that JSON, others a string. */
+/* Bytes that parse as JSON become that JSON, other UTF-8 a string, and
+ * anything else {"hex": "..."}: nothing an actor returns is dropped. */
 static json_t *bytes_to_json(const uint8_t *p, size_t len)
 {
     json_t *j = json_loadb((const char *)p, len, JSON_DECODE_ANY, NULL);
-    return j ? j : json_stringn((const char *)p, len);
+    if (!j && th_utf8_valid(p, len))
+        j = json_stringn((const char *)p, len);
+    if (!j) {
+        char *hex = malloc(2 * len + 1);
+        if (!hex)
+            return NULL;
+        th_hex_encode(p, len, hex);
+        j = json_pack("{s:s}", "hex", hex);
+        free(hex);
+    }
+    return j;
 }
 
 /* The cases of WIT actor-error, as trap events record them. */
@@ -178,6 +190,7 @@ static void deliver(th_actor *actor, const run_opts *o, outcome *out)
         if (rc) {
             snprintf(out->error, sizeof out->error, "%s #%zu %s: %s",
                      m->request ? "request" : "send", i + 1, m->json, err.msg);
+            th_utf8_trim_cut(out->error);
             out->error_kind = th_actor_fault_kind(actor);
             return;
         }
@@ -197,7 +210,13 @@ static void print_text(th_actor *actor, const th_manifest *manifest, const outco
     size_t len;
     bool present;
     const uint8_t *state = th_actor_state(actor, &len, &present);
-    printf("state     %.*s\n", present ? (int)len : 4, present ? (const char *)state : "none");
+    th_buf shown = TH_BUF_INIT;
+    if (present)
+        th_utf8_escape(state, len, &shown);
+    else
+        th_buf_append_str(&shown, "none");
+    printf("state     %s\n", th_buf_cstr(&shown));
+    th_buf_free(&shown);
     uint8_t head[TH_HASH_SIZE];
     char hex[65];
     th_chain_head(chain, head);
@@ -227,16 +246,19 @@ static void print_json(th_actor *actor, const th_manifest *manifest, outcome *ou
                              present ? bytes_to_json(state, len) : json_null(), "responses",
                              out->responses, "events", (json_int_t)th_chain_length(chain),
                              "head", hex, "verified", rep->ok);
-    if (!rep->ok)
+    if (root && !rep->ok)
         json_object_set_new(root, "verify_error", json_string(rep->reason));
-    if (out->error[0])
+    if (root && out->error[0])
         json_object_set_new(root, "error",
                             json_pack("{s:s, s:s}", "kind",
                                       out->error_kind ? out->error_kind : "error", "message",
                                       out->error));
-    if (o->chain)
+    if (root && o->chain)
         json_object_set_new(root, "chain", chain_json(chain));
-    json_dumpf(root, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+    if (!root || json_dumpf(root, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII) < 0)
+        fputs("{\"error\": {\"kind\": \"output\", \"message\": \"cannot encode the result "
+              "as JSON\"}}",
+              stdout);
     fputc('\n', stdout);
     json_decref(root);
 }

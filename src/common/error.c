@@ -1,5 +1,7 @@
 #include "common/error.h"
 
+#include "common/utf8.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +15,7 @@ int th_error_set(th_error *err, const char *fmt, ...)
     err->kind = TH_ERROR_INVALID;
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
+    th_utf8_trim_cut(err->msg);
     return -1;
 }
 
@@ -39,5 +42,6 @@ int th_error_wrap(th_error *err, const char *fmt, ...)
     size_t m = olen < cap - n ? olen : cap - n;
     memcpy(err->msg + n, old, m);
     err->msg[n + m] = '\0';
+    th_utf8_trim_cut(err->msg);
     return -1;
 }

@@ -14,4 +14,11 @@ int th_error_set(th_error *err, const char *fmt, ...) __attribute__((format(prin
  * "reading x: <old message>". Returns -1. */
 int th_error_wrap(th_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Marks err as the actor's failure rather than bad input. err may be NULL. */
+static inline void th_error_mark_actor(th_error *err)
+{
+    if (err)
+        err->kind = TH_ERROR_ACTOR;
+}
+
 #endif

@@ -1,5 +1,9 @@
 #include "common/utf8.h"
 
+#include <string.h>
+
+#include "common/buf.h"
+
 bool th_is_scalar_value(uint64_t c)
 {
     return c <= 0x10ffff && !(c >= 0xd800 && c <= 0xdfff);
@@ -55,4 +59,33 @@ size_t th_utf8_valid_prefix(const uint8_t *p, size_t n)
 bool th_utf8_valid(const uint8_t *p, size_t n)
 {
     return th_utf8_valid_prefix(p, n) == n;
+}
+
+void th_utf8_trim_cut(char *s)
+{
+    size_t n = strlen(s), i = n;
+    while (i > 0 && ((uint8_t)s[i - 1] & 0xc0) == 0x80 && n - i < 3)
+        i--; /* back over continuation bytes to the sequence's start */
+    if (i > 0 && (uint8_t)s[i - 1] >= 0xc0) {
+        uint32_t cp;
+        if (th_utf8_sequence((const uint8_t *)s + i - 1, n - i + 1, &cp) != n - i + 1)
+            s[i - 1] = '\0';
+    }
+}
+
+void th_utf8_escape(const uint8_t *p, size_t n, th_buf *out)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint32_t cp;
+        size_t len = th_utf8_sequence(p + i, n - i, &cp);
+        bool control = len && ((cp < 0x20 && cp != '\t') || (cp >= 0x7f && cp < 0xa0));
+        if (len && !control) {
+            th_buf_append(out, p + i, len);
+            i += len;
+        } else {
+            th_buf_printf(out, "\\x%02x", p[i]);
+            i++;
+        }
+    }
 }

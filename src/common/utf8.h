@@ -16,4 +16,14 @@ size_t th_utf8_sequence(const uint8_t *p, size_t n, uint32_t *cp);
 size_t th_utf8_valid_prefix(const uint8_t *p, size_t n);
 bool th_utf8_valid(const uint8_t *p, size_t n);
 
+/* Appends [p, p+n) for a terminal: well-formed UTF-8 as it is, control
+ * characters (but tab) and malformed bytes as \xNN, so that bytes from an
+ * actor cannot move the cursor or change the terminal's state. */
+struct th_buf;
+void th_utf8_escape(const uint8_t *p, size_t n, struct th_buf *out);
+
+/* Cuts an incomplete sequence off the end of a NUL-terminated string that
+ * was truncated to fit a buffer. */
+void th_utf8_trim_cut(char *s);
+
 #endif

@@ -12,6 +12,7 @@
 #include "chain/sha256.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/utf8.h"
 #include "exec/instance.h"
 #include "exec/module.h"
 
@@ -65,7 +66,12 @@ void th_log_stderr(void *userdata, const char *actor_id, const char *actor_name,
 {
     (void)userdata;
     (void)actor_id;
-    fprintf(stderr, "[%s] %.*s\n", actor_name, (int)len, msg);
+    th_buf line = TH_BUF_INIT;
+    th_buf_printf(&line, "[%s] ", actor_name);
+    th_utf8_escape((const uint8_t *)msg, len, &line);
+    th_buf_append_byte(&line, '\n');
+    fwrite(line.data, 1, line.len, stderr);
+    th_buf_free(&line);
 }
 
 static void *ticker_main(void *arg)
@@ -146,11 +152,14 @@ th_engine *th_engine_new(const th_engine_options *opts, th_error *err)
         goto fail;
     if (pthread_mutex_init(&engine->ticker_lock, NULL) ||
         pthread_mutex_init(&engine->modules_lock, NULL) || init_condvar(engine)) {
-        th_error_set(err, "cannot initialise the engine's lock");
-        goto fail;
+        th_error_set(err, "cannot initialise the engine's locks");
+        goto fail; /* on Linux these only fail for bad attributes: nothing to destroy */
     }
     if (pthread_create(&engine->ticker, NULL, ticker_main, engine)) {
         th_error_set(err, "cannot start the epoch ticker thread");
+        pthread_cond_destroy(&engine->wake);
+        pthread_mutex_destroy(&engine->ticker_lock);
+        pthread_mutex_destroy(&engine->modules_lock);
         goto fail;
     }
     return engine;
@@ -196,14 +205,16 @@ static int read_file(const char *path, uint8_t **data, size_t *len, th_error *er
     if (fd < 0)
         return th_error_set(err, "cannot open package %s: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_PACKAGE_SIZE) {
+    if (fstat(fd, &st) < 0) {
         int e = errno;
         close(fd);
-        if (st.st_size > MAX_PACKAGE_SIZE)
-            return th_error_set(err, "package %s is larger than %u MiB", path,
-                                MAX_PACKAGE_SIZE >> 20);
-        return th_error_set(err, "package %s is not a regular file%s%s", path, e ? ": " : "",
-                            e ? strerror(e) : "");
+        return th_error_set(err, "cannot stat package %s: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size > MAX_PACKAGE_SIZE) {
+        close(fd);
+        if (!S_ISREG(st.st_mode))
+            return th_error_set(err, "package %s is not a regular file", path);
+        return th_error_set(err, "package %s is larger than %u MiB", path, MAX_PACKAGE_SIZE >> 20);
     }
     uint8_t *buf = th_xmalloc((size_t)st.st_size);
     size_t got = 0;

@@ -55,8 +55,8 @@ static void describe_fault(th_instance *inst, const char *msg, size_t len, bool 
 {
     char cause[400];
     cause_of(msg, len, cause, sizeof cause);
-    if (inst->abi_fault) {
-        set_fault(f, TH_FAULT_ABI, "%s", inst->abi_message);
+    if (inst->has_pending) {
+        *f = inst->pending;
     } else if (has_code && code == WASMTIME_TRAP_CODE_OUT_OF_FUEL) {
         set_fault(f, TH_FAULT_TIMEOUT, "ran out of fuel (limit %" PRIu64 " per call)",
                   inst->limits.fuel);
@@ -66,6 +66,8 @@ static void describe_fault(th_instance *inst, const char *msg, size_t len, bool 
     } else if (has_code && code == WASMTIME_TRAP_CODE_STACK_OVERFLOW) {
         set_fault(f, TH_FAULT_TRAP, "stack overflow (wasm stack limit %u KiB)",
                   TH_MAX_WASM_STACK / 1024);
+    } else if (!inst->mem.realloc) {
+        set_fault(f, TH_FAULT_TRAP, "%s", cause); /* memory is not bound yet */
     } else {
         refresh_memory(inst);
         /* A guest whose allocator finds memory.grow refused usually ends in
@@ -125,6 +127,10 @@ static int guest_realloc(th_canon_mem *m, uint32_t old_ptr, uint32_t old_size, u
             classify_trap(inst, trap, &f);
         else
             error_fault(inst, error, &f);
+        if (!inst->has_pending) {
+            inst->pending = f;
+            inst->has_pending = true;
+        }
         return th_error_set(err, "cabi_realloc(%u bytes) failed: %s", new_size, f.message);
     }
     refresh_memory(inst);
@@ -134,11 +140,22 @@ static int guest_realloc(th_canon_mem *m, uint32_t old_ptr, uint32_t old_size, u
 
 /* ---- Host functions --------------------------------------------------------- */
 
+/* Ends a host call with a trap whose cause is kept as the pending fault
+ * (unless cabi_realloc already failed: that cause came first). */
+static wasm_trap_t *host_trap(th_instance *inst, th_fault_kind kind, const th_import *imp,
+                              const char *msg)
+{
+    inst->in_host = false;
+    if (!inst->has_pending) {
+        set_fault(&inst->pending, kind, "call to %s: %s", imp->name, msg);
+        inst->has_pending = true;
+    }
+    return wasmtime_trap_new(inst->pending.message, strlen(inst->pending.message));
+}
+
 static wasm_trap_t *abi_trap(th_instance *inst, const th_import *imp, const th_error *err)
 {
-    inst->abi_fault = true;
-    snprintf(inst->abi_message, sizeof inst->abi_message, "call to %s: %s", imp->name, err->msg);
-    return wasmtime_trap_new(inst->abi_message, strlen(inst->abi_message));
+    return host_trap(inst, TH_FAULT_ABI, imp, err->msg);
 }
 
 static uint64_t from_wasm(const wasmtime_val_t *v)
@@ -164,6 +181,18 @@ static wasm_trap_t *host_trampoline(void *env, wasmtime_caller_t *caller,
     const th_import *imp = env;
     th_instance *inst = wasmtime_context_get_data(wasmtime_caller_context(caller));
     th_error err;
+    /* Host calls are recorded between an export's call and return events,
+     * so they are served only during an export call: not from a start
+     * function or _initialize, and not from the guest's cabi_realloc while
+     * the host is handing it a value (that would also reuse the arena
+     * holding the value). */
+    if (!inst->in_call)
+        return host_trap(inst, TH_FAULT_ABI, imp,
+                         "host functions may only be called during an export call");
+    if (inst->in_host)
+        return host_trap(inst, TH_FAULT_ABI, imp,
+                         "called from cabi_realloc while the host was handing the guest a value");
+    inst->in_host = true;
     th_arena_reset(&inst->host_arena);
     refresh_memory(inst);
 
@@ -182,30 +211,27 @@ static wasm_trap_t *host_trampoline(void *env, wasmtime_caller_t *caller,
         return abi_trap(inst, imp, &err);
 
     th_val *result = NULL;
-    if (!imp->fn) {
-        th_error_set(&err, "%s is not served by this version", imp->name);
-        return wasmtime_trap_new(err.msg, strlen(err.msg));
-    }
+    if (!imp->fn)
+        return host_trap(inst, TH_FAULT_TRAP, imp, "not served by this version");
     if (imp->fn(inst->actor, params, &inst->host_arena, &result, &err))
-        return wasmtime_trap_new(err.msg, strlen(err.msg));
+        return host_trap(inst, TH_FAULT_TRAP, imp, err.msg);
     if (inst->recorder)
         inst->recorder(inst->actor, imp, params, result);
 
     const th_type *rt = imp->type.result;
-    if (!rt)
-        return NULL;
-    if (rt->n_flat > TH_MAX_FLAT_RESULTS) {
+    if (rt && rt->n_flat > TH_MAX_FLAT_RESULTS) {
         uint32_t retptr = (uint32_t)flat[pos];
         if (th_canon_store(&inst->mem, rt, result, retptr, &err))
             return abi_trap(inst, imp, &err);
-        return NULL;
+    } else if (rt) {
+        uint64_t out[TH_MAX_FLAT_PARAMS + 1];
+        size_t n = 0;
+        if (th_canon_lower_flat(&inst->mem, rt, result, out, &n, &err))
+            return abi_trap(inst, imp, &err);
+        if (nresults == 1)
+            to_wasm(rt->flat[0], out[0], &results[0]);
     }
-    uint64_t out[TH_MAX_FLAT_PARAMS + 1];
-    size_t n = 0;
-    if (th_canon_lower_flat(&inst->mem, rt, result, out, &n, &err))
-        return abi_trap(inst, imp, &err);
-    if (nresults == 1)
-        to_wasm(rt->flat[0], out[0], &results[0]);
+    inst->in_host = false;
     return NULL;
 }
 
@@ -255,7 +281,8 @@ static void arm_limits(th_instance *inst)
         wasmtime_error_delete(error);
     uint64_t ticks = (inst->limits.time_ms + TH_EPOCH_TICK_MS - 1) / TH_EPOCH_TICK_MS;
     wasmtime_context_set_epoch_deadline(inst->ctx, ticks + 1);
-    inst->abi_fault = false;
+    inst->has_pending = false;
+    inst->in_host = false;
 }
 
 static bool get_func(th_instance *inst, const char *name, wasmtime_func_t *out)
@@ -287,6 +314,12 @@ th_instance *th_instance_new(th_engine *engine, th_module *module, const th_limi
     wasm_trap_t *trap = NULL;
     wasmtime_error_t *error =
         wasmtime_instance_pre_instantiate(module->pre, inst->ctx, &inst->instance, &trap);
+    if (error && inst->has_pending) { /* the start function called the host */
+        wasmtime_error_delete(error);
+        th_error_set(err, "the module's start function failed: %s", inst->pending.message);
+        th_error_mark_actor(err);
+        goto fail;
+    }
     if (error) {
         th_wasmtime_error(error, err, "cannot instantiate the module");
         goto fail;
@@ -295,6 +328,7 @@ th_instance *th_instance_new(th_engine *engine, th_module *module, const th_limi
         th_fault f;
         classify_trap(inst, trap, &f);
         th_error_set(err, "the module's start function failed: %s", f.message);
+        th_error_mark_actor(err);
         goto fail;
     }
     wasmtime_extern_t mem;
@@ -310,10 +344,12 @@ th_instance *th_instance_new(th_engine *engine, th_module *module, const th_limi
     }
     for (int id = 0; id < TH_EXPORT_COUNT; id++) {
         const th_export *e = th_catalog_export((th_export_id)id);
-        if (module->has_export[id])
-            get_func(inst, e->name, &inst->exports[id]);
-        if (module->has_post[id])
-            get_func(inst, e->post_name, &inst->posts[id]);
+        if ((module->has_export[id] && !get_func(inst, e->name, &inst->exports[id])) ||
+            (module->has_post[id] && !get_func(inst, e->post_name, &inst->posts[id]))) {
+            th_error_set(err, "the instance lacks the export %s that its module declares",
+                         e->name);
+            goto fail;
+        }
     }
     inst->mem.ctx = inst;
     inst->mem.realloc = guest_realloc;
@@ -329,6 +365,7 @@ th_instance *th_instance_new(th_engine *engine, th_module *module, const th_limi
             else
                 error_fault(inst, error, &f);
             th_error_set(err, "the module's _initialize failed: %s", f.message);
+            th_error_mark_actor(err);
             goto fail;
         }
     }
@@ -386,22 +423,17 @@ static int call_post(th_instance *inst, th_export_id id, wasmtime_val_t *ret, th
     return 0;
 }
 
-int th_instance_call(th_instance *inst, th_export_id id, const th_val *args, th_arena *a,
-                     th_val **result, th_fault *fault)
+static int call_export(th_instance *inst, const th_export *e, th_export_id id,
+                       const th_val *args, th_arena *a, th_val **result, th_fault *fault)
 {
-    const th_export *e = th_catalog_export(id);
-    if (!inst->module->has_export[id]) {
-        set_fault(fault, TH_FAULT_EXPORT_ERROR, "the actor does not export %s", e->name);
-        return -1;
-    }
-    arm_limits(inst);
-    refresh_memory(inst);
-
     wasmtime_val_t cargs[TH_MAX_FLAT_PARAMS + 1], cres[1];
     size_t nargs;
     th_error err;
     if (lower_args(inst, e, args, cargs, &nargs, &err)) {
-        set_fault(fault, TH_FAULT_ABI, "passing arguments to %s: %s", e->name, err.msg);
+        if (inst->has_pending) /* cabi_realloc trapped: report why */
+            *fault = inst->pending;
+        else
+            set_fault(fault, TH_FAULT_ABI, "passing arguments to %s: %s", e->name, err.msg);
         return -1;
     }
     wasm_trap_t *trap = NULL;
@@ -431,4 +463,20 @@ int th_instance_call(th_instance *inst, th_export_id id, const th_val *args, th_
         return -1;
     }
     return call_post(inst, id, cres, fault);
+}
+
+int th_instance_call(th_instance *inst, th_export_id id, const th_val *args, th_arena *a,
+                     th_val **result, th_fault *fault)
+{
+    const th_export *e = th_catalog_export(id);
+    if (!inst->module->has_export[id]) {
+        set_fault(fault, TH_FAULT_EXPORT_ERROR, "the actor does not export %s", e->name);
+        return -1;
+    }
+    arm_limits(inst);
+    refresh_memory(inst);
+    inst->in_call = true;
+    int rc = call_export(inst, e, id, args, a, result, fault);
+    inst->in_call = false;
+    return rc;
 }

@@ -43,8 +43,13 @@ typedef struct th_instance {
     th_actor *actor;           /* handed to host functions */
     th_host_recorder recorder; /* may be NULL */
     th_arena host_arena;       /* values of the host call in progress */
-    bool abi_fault;            /* a host call found the guest lying */
-    char abi_message[400];
+    bool in_call;              /* an export call is in progress */
+    bool in_host;              /* a host function is in progress */
+    /* The cause of a trap found where Wasmtime cannot carry it: inside a
+     * host function (the guest lied to it) or inside cabi_realloc (it ran
+     * out of fuel). Reported instead of the trap Wasmtime returns. */
+    bool has_pending;
+    th_fault pending;
 } th_instance;
 
 /* The linker with every catalogue import defined (engine.c calls it once). */

@@ -151,7 +151,11 @@ static int sig_mismatch(const char *what, const char *name, const th_core_sig *w
 static int check_import(th_module *m, const wasm_importtype_t *it, th_error *err)
 {
     const wasm_name_t *mod = wasm_importtype_module(it), *field = wasm_importtype_name(it);
+    if (memchr(mod->data, 0, mod->size) || memchr(field->data, 0, field->size))
+        return th_error_set(err, "an import name contains a NUL byte");
     char mod_s[128], field_s[128];
+    if (mod->size >= sizeof mod_s || field->size >= sizeof field_s)
+        return th_error_set(err, "an import name is longer than %zu bytes", sizeof mod_s - 1);
     snprintf(mod_s, sizeof mod_s, "%.*s", (int)mod->size, mod->data);
     snprintf(field_s, sizeof field_s, "%.*s", (int)field->size, field->data);
     const wasm_externtype_t *et = wasm_importtype_type(it);
@@ -181,7 +185,11 @@ static int check_import(th_module *m, const wasm_importtype_t *it, th_error *err
 static int check_export(th_module *m, const wasm_exporttype_t *et, th_error *err)
 {
     const wasm_name_t *n = wasm_exporttype_name(et);
+    if (memchr(n->data, 0, n->size))
+        return th_error_set(err, "an export name contains a NUL byte");
     char name[256];
+    if (n->size >= sizeof name)
+        return 0; /* longer than any name the catalogue knows: not ours */
     snprintf(name, sizeof name, "%.*s", (int)n->size, n->data);
     const wasm_externtype_t *type = wasm_exporttype_type(et);
     bool is_func = wasm_externtype_kind(type) == WASM_EXTERN_FUNC;

@@ -107,19 +107,19 @@ int th_actor_invoke(th_actor *actor, th_export_id id, const th_val *params, th_v
         stop(actor, "failed");
         th_error_set(err, "actor %s failed in %s: %s: %s", actor->manifest->name, e->name,
                      actor->fault_kind, fault.message);
-        if (err)
-            err->kind = TH_ERROR_ACTOR;
+        th_error_mark_actor(err);
         return -1;
     }
 
     if (result->var.disc == 1) { /* the export's own error: the actor goes on */
         record(actor, TH_EV_RETURN, e->name, NULL, result);
+        if (actor->shutdown_requested)
+            stop(actor, "shutdown");
         actor->fault_kind = fault_names[TH_FAULT_EXPORT_ERROR];
         const th_val *msg = result->var.payload;
         th_error_set(err, "actor %s returned an error from %s: %.*s", actor->manifest->name,
                      e->name, (int)msg->bytes.len, (const char *)msg->bytes.ptr);
-        if (err)
-            err->kind = TH_ERROR_ACTOR;
+        th_error_mark_actor(err);
         return -1;
     }
     const th_val *ok = result->var.payload;

@@ -348,6 +348,158 @@ TEST(failing_init)
     manifest_done(m);
 }
 
+/* A whole module, for guests whose allocator or start function misbehaves. */
+static th_actor *spawn_raw(const char *name, const char *wat_text, th_manifest **m, th_error *err)
+{
+    th_buf wat = TH_BUF_INIT;
+    th_buf_append_str(&wat, wat_text);
+    *m = manifest_for(write_wat(name, &wat), true);
+    th_buf_free(&wat);
+    return th_actor_spawn(engine, *m, err);
+}
+
+#define INIT_OK                                                                                    \
+    " (func (export \"theater:simple/actor#init\") (param i32 i32 i32 i32 i32) (result i32)\n"     \
+    "  (i32.store8 (i32.const 0) (i32.const 0)) (i32.store8 (i32.const 4) (i32.const 0))\n"       \
+    "  (i32.const 0))\n"
+
+TEST(guest_code_cannot_reenter_the_host)
+{
+    /* cabi_realloc logs while the host hands it runtime.id's string */
+    th_manifest *m;
+    th_error err;
+    th_actor *actor = spawn_raw(
+        "reenter",
+        "(module\n"
+        " (import \"theater:simple/runtime\" \"log\" (func $log (param i32 i32)))\n"
+        " (import \"theater:simple/runtime\" \"id\" (func $id (param i32)))\n"
+        " (memory (export \"memory\") 1)\n"
+        " (global $bump (mut i32) (i32.const 4096))\n"
+        " (func (export \"cabi_realloc\") (param i32 i32 i32 i32) (result i32)\n"
+        "  (call $log (i32.const 0) (i32.const 1))\n"
+        "  (global.set $bump (i32.add (global.get $bump) (i32.const 64)))\n"
+        "  (global.get $bump))\n" INIT_OK SEND_EXPORT "  (call $id (i32.const 64)) (i32.const 0))\n"
+        ")\n",
+        &m, &err);
+    CHECK(actor != NULL);
+    if (actor) {
+        /* the message itself reaches the guest through cabi_realloc, which
+         * logs: allowed, since the export call is in progress */
+        CHECK_EQ_INT(th_actor_send(actor, (const uint8_t *)"{}", 2, &err), -1);
+        CHECK_CONTAINS(err.msg, "abi-violation: call to theater:simple/runtime#log: called from "
+                                "cabi_realloc while the host was handing the guest a value");
+        check_trap(actor, TH_FAULT_ABI, "called from cabi_realloc");
+        check_verifies(actor);
+        th_actor_free(actor);
+    }
+    manifest_done(m);
+}
+
+TEST(start_function_cannot_call_the_host)
+{
+    th_manifest *m;
+    th_error err;
+    th_actor *actor = spawn_raw(
+        "start_log",
+        "(module\n"
+        " (import \"theater:simple/runtime\" \"log\" (func $log (param i32 i32)))\n"
+        " (memory (export \"memory\") 1)\n"
+        " (func (export \"cabi_realloc\") (param i32 i32 i32 i32) (result i32) (i32.const 64))\n"
+        " (func $start (call $log (i32.const 0) (i32.const 1)))\n"
+        " (start $start)\n" INIT_OK ")\n",
+        &m, &err);
+    CHECK(actor == NULL);
+    CHECK_CONTAINS(err.msg, "start function failed: call to theater:simple/runtime#log: host "
+                            "functions may only be called during an export call");
+    CHECK_EQ_INT(err.kind, TH_ERROR_ACTOR);
+    manifest_done(m);
+
+    actor = spawn_raw("start_trap",
+                      "(module (memory (export \"memory\") 1)\n"
+                      " (func (export \"cabi_realloc\") (param i32 i32 i32 i32) (result i32) "
+                      "(i32.const 64))\n"
+                      " (func $start unreachable) (start $start)\n" INIT_OK ")\n",
+                      &m, &err);
+    CHECK(actor == NULL);
+    CHECK_CONTAINS(err.msg, "start function failed: wasm trap: wasm `unreachable`");
+    CHECK_EQ_INT(err.kind, TH_ERROR_ACTOR);
+    manifest_done(m);
+}
+
+TEST(allocator_timeout_is_a_timeout)
+{
+    th_manifest *m;
+    th_error err;
+    th_actor *actor = spawn_raw(
+        "spinrealloc",
+        "(module\n"
+        " (import \"theater:simple/runtime\" \"id\" (func $id (param i32)))\n"
+        " (memory (export \"memory\") 1)\n"
+        " (global $spin (mut i32) (i32.const 0))\n"
+        " (func (export \"cabi_realloc\") (param i32 i32 i32 i32) (result i32)\n"
+        "  (if (global.get $spin) (then (loop $l (br $l))))\n"
+        "  (i32.const 1024))\n" INIT_OK SEND_EXPORT
+        "  (global.set $spin (i32.const 1)) (call $id (i32.const 64)) (i32.const 0))\n"
+        ")\n",
+        &m, &err);
+    CHECK(actor != NULL);
+    if (actor) {
+        CHECK_EQ_INT(th_actor_send(actor, (const uint8_t *)"{}", 2, &err), -1);
+        check_trap(actor, TH_FAULT_TIMEOUT, "ran out of fuel");
+        th_actor_free(actor);
+    }
+    manifest_done(m);
+}
+
+TEST(nul_in_an_export_name_is_refused)
+{
+    th_manifest *m;
+    th_error err;
+    th_actor *actor = spawn_raw(
+        "nulname",
+        "(module (memory (export \"memory\") 1)\n"
+        " (func (export \"cabi_realloc\") (param i32 i32 i32 i32) (result i32) (i32.const 64))\n"
+        INIT_OK
+        " (func (export \"theater:simple/message-server-client#handle-send\\00x\")"
+        " (param i32 i32 i32 i32 i32) (result i32) unreachable))\n",
+        &m, &err);
+    CHECK(actor == NULL);
+    CHECK_CONTAINS(err.msg, "an export name contains a NUL byte");
+    manifest_done(m);
+}
+
+TEST(shutdown_stops_even_after_an_error)
+{
+    th_manifest *m;
+    th_error err;
+    th_actor *actor = spawn_raw(
+        "shutdown_err",
+        "(module\n"
+        " (import \"theater:simple/runtime\" \"shutdown\" (func $sd (param i32 i32 i32 i32)))\n"
+        " (memory (export \"memory\") 1)\n"
+        " (data (i32.const 512) \"bye\")\n"
+        " (func (export \"cabi_realloc\") (param i32 i32 i32 i32) (result i32) (i32.const 1024))\n"
+        INIT_OK SEND_EXPORT
+        "  (call $sd (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 256))\n"
+        "  (i32.store8 (i32.const 0) (i32.const 1))\n" /* err("bye") */
+        "  (i32.store (i32.const 4) (i32.const 512)) (i32.store (i32.const 8) (i32.const 3))\n"
+        "  (i32.const 0))\n"
+        ")\n",
+        &m, &err);
+    CHECK(actor != NULL);
+    if (actor) {
+        CHECK_EQ_INT(th_actor_send(actor, (const uint8_t *)"{}", 2, &err), -1);
+        CHECK_CONTAINS(err.msg, "returned an error from theater:simple/message-server-client#"
+                                "handle-send: bye");
+        CHECK(th_actor_stopped(actor));
+        const th_event *stop_ev = last_of(actor, TH_EV_STOP);
+        CHECK(stop_ev && strcmp(stop_ev->name, "shutdown") == 0);
+        check_verifies(actor);
+        th_actor_free(actor);
+    }
+    manifest_done(m);
+}
+
 TEST(refused_packages)
 {
     th_error err;
@@ -442,6 +594,11 @@ int main(void)
     RUN(time_limit);
     RUN(refused_at_spawn);
     RUN(failing_init);
+    RUN(guest_code_cannot_reenter_the_host);
+    RUN(start_function_cannot_call_the_host);
+    RUN(allocator_timeout_is_a_timeout);
+    RUN(nul_in_an_export_name_is_refused);
+    RUN(shutdown_stops_even_after_an_error);
     RUN(refused_packages);
     RUN(compiled_code_is_cached);
     th_engine_free(engine);
