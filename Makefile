@@ -22,7 +22,7 @@ build: setup
 run: build
 	@scripts/tour.sh $(BUILD)
 
-test: build
+test: build format-check
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory test-asan
 
@@ -44,7 +44,9 @@ bench: build
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
-format-check:
+# Part of `make test`: every C file must be as clang-format (with the
+# project's .clang-format) would write it.
+format-check: setup
 	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
 clean:

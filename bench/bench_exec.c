@@ -183,8 +183,7 @@ int main(void)
     if (!e)
         die("engine", &err);
     bench_spawn(e, pkg);
-    bench_messages(e, pkg, "send {\"op\":\"inc\"} to counter", "{\"count\":0}",
-                   "{\"op\":\"inc\"}");
+    bench_messages(e, pkg, "send {\"op\":\"inc\"} to counter", "{\"count\":0}", "{\"op\":\"inc\"}");
     /* A 1 KB state kept as it is: the cost of moving and hashing it. */
     th_buf state = TH_BUF_INIT;
     th_buf_append_str(&state, "{\"pad\":\"");

@@ -241,11 +241,11 @@ static void print_json(th_actor *actor, const th_manifest *manifest, outcome *ou
     char hex[65];
     th_chain_head(chain, head);
     th_hex_encode(head, TH_HASH_SIZE, hex);
-    json_t *root = json_pack("{s:{s:s, s:s}, s:o, s:O, s:I, s:s, s:b}", "actor", "id",
-                             th_actor_id(actor), "name", th_manifest_name(manifest), "state",
-                             present ? bytes_to_json(state, len) : json_null(), "responses",
-                             out->responses, "events", (json_int_t)th_chain_length(chain),
-                             "head", hex, "verified", rep->ok);
+    json_t *root =
+        json_pack("{s:{s:s, s:s}, s:o, s:O, s:I, s:s, s:b}", "actor", "id", th_actor_id(actor),
+                  "name", th_manifest_name(manifest), "state",
+                  present ? bytes_to_json(state, len) : json_null(), "responses", out->responses,
+                  "events", (json_int_t)th_chain_length(chain), "head", hex, "verified", rep->ok);
     if (root && !rep->ok)
         json_object_set_new(root, "verify_error", json_string(rep->reason));
     if (root && out->error[0])

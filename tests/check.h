@@ -21,7 +21,7 @@ static const char *check_current = "";
         int failed_before_ = check_failed;                                                         \
         check_current = #name;                                                                     \
         test_##name();                                                                             \
-        fprintf(stderr, "%s %s\n", check_failed == failed_before_ ? "ok  " : "FAIL", #name);      \
+        fprintf(stderr, "%s %s\n", check_failed == failed_before_ ? "ok  " : "FAIL", #name);       \
     } while (0)
 
 #define CHECK_REPORT_(ok, ...)                                                                     \
@@ -47,14 +47,14 @@ static const char *check_current = "";
 #define CHECK_STR_EQ(a, b)                                                                         \
     do {                                                                                           \
         const char *a_ = (a), *b_ = (b);                                                           \
-        CHECK_REPORT_(a_ && b_ && strcmp(a_, b_) == 0, "%s == %s:\n  got:  %s\n  want: %s", #a, #b, \
+        CHECK_REPORT_(a_ &&b_ &&strcmp(a_, b_) == 0, "%s == %s:\n  got:  %s\n  want: %s", #a, #b,  \
                       a_ ? a_ : "(null)", b_ ? b_ : "(null)");                                     \
     } while (0)
 
 #define CHECK_CONTAINS(hay, needle)                                                                \
     do {                                                                                           \
         const char *h_ = (hay), *n_ = (needle);                                                    \
-        CHECK_REPORT_(h_ && strstr(h_, n_), "%s contains %s:\n  got: %s", #hay, #needle,           \
+        CHECK_REPORT_(h_ &&strstr(h_, n_), "%s contains %s:\n  got: %s", #hay, #needle,            \
                       h_ ? h_ : "(null)");                                                         \
     } while (0)
 

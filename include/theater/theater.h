@@ -96,18 +96,18 @@ typedef enum th_event_type {
 } th_event_type;
 
 typedef struct th_event {
-    uint64_t index;                      /* position in the chain, from 0 */
-    uint8_t parent[TH_HASH_SIZE];        /* hash of event index-1; zeros for 0 */
-    uint8_t hash[TH_HASH_SIZE];          /* SHA-256 of the canonical encoding */
-    int64_t timestamp_ns;                /* wall clock, ns since the Unix epoch */
+    uint64_t index;               /* position in the chain, from 0 */
+    uint8_t parent[TH_HASH_SIZE]; /* hash of event index-1; zeros for 0 */
+    uint8_t hash[TH_HASH_SIZE];   /* SHA-256 of the canonical encoding */
+    int64_t timestamp_ns;         /* wall clock, ns since the Unix epoch */
     th_event_type type;
-    const char *name;                    /* e.g. "theater:simple/runtime#log" */
-    const uint8_t *input;                /* encoded value (docs/chain.md) */
+    const char *name;     /* e.g. "theater:simple/runtime#log" */
+    const uint8_t *input; /* encoded value (docs/chain.md) */
     size_t input_len;
     const uint8_t *output;
     size_t output_len;
-    bool has_state;                      /* false when the state is none */
-    uint8_t state_hash[TH_HASH_SIZE];    /* SHA-256 of the state after the event */
+    bool has_state;                   /* false when the state is none */
+    uint8_t state_hash[TH_HASH_SIZE]; /* SHA-256 of the state after the event */
 } th_event;
 
 size_t th_chain_length(const th_chain *chain);
@@ -120,8 +120,8 @@ typedef struct th_verify_report {
     bool ok;
     size_t events_checked;
     size_t bytes_checked;
-    size_t first_bad;  /* index of the first bad event when !ok */
-    char reason[256];  /* why it is bad */
+    size_t first_bad; /* index of the first bad event when !ok */
+    char reason[256]; /* why it is bad */
 } th_verify_report;
 
 /* Recomputes every hash and link. Returns true when the chain is intact. */

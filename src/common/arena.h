@@ -11,7 +11,10 @@ typedef struct th_arena {
     th_arena_chunk *head;
 } th_arena;
 
-#define TH_ARENA_INIT {NULL}
+#define TH_ARENA_INIT                                                                              \
+    {                                                                                              \
+        NULL                                                                                       \
+    }
 
 /* Zeroed, 16-byte aligned memory that lives until th_arena_reset/free.
  * Aborts on out-of-memory like th_xmalloc. */

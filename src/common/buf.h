@@ -13,7 +13,10 @@ typedef struct th_buf {
     size_t cap;
 } th_buf;
 
-#define TH_BUF_INIT {NULL, 0, 0}
+#define TH_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void th_buf_reserve(th_buf *b, size_t extra);
 void th_buf_append(th_buf *b, const void *data, size_t len);

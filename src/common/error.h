@@ -6,8 +6,8 @@
 
 #include "theater/theater.h"
 
-/* Overwrites err with a formatted message, of kind TH_ERROR_INVALID. Returns -1 so callers can write
- * `return th_error_set(err, ...);`. err may be NULL. */
+/* Overwrites err with a formatted message, of kind TH_ERROR_INVALID. Returns -1 so callers can
+ * write `return th_error_set(err, ...);`. err may be NULL. */
 int th_error_set(th_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Prefixes the message already in err with a formatted context:

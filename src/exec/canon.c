@@ -12,8 +12,7 @@ static int check_range(const th_canon_mem *m, uint64_t ptr, uint64_t len, uint32
                        const char *what, th_error *err)
 {
     if (ptr % align)
-        return th_error_set(err, "%s pointer %#" PRIx64 " is not aligned to %u", what, ptr,
-                            align);
+        return th_error_set(err, "%s pointer %#" PRIx64 " is not aligned to %u", what, ptr, align);
     if (ptr > m->size || len > m->size - ptr)
         return th_error_set(err,
                             "%s at %#" PRIx64 " with %" PRIu64
@@ -21,7 +20,6 @@ static int check_range(const th_canon_mem *m, uint64_t ptr, uint64_t len, uint32
                             what, ptr, len, m->size);
     return 0;
 }
-
 
 static uint64_t read_le(const uint8_t *p, uint32_t size)
 {
@@ -74,8 +72,7 @@ static int lift_list(th_canon_mem *m, const th_type *t, uint64_t ptr, uint64_t l
         return lift_bytes(m, t, ptr, len, a, out, err);
     const th_type *e = t->elem;
     if (e->size && len > m->size / e->size)
-        return th_error_set(err, "list of %" PRIu64 " elements is larger than linear memory",
-                            len);
+        return th_error_set(err, "list of %" PRIu64 " elements is larger than linear memory", len);
     if (check_range(m, ptr, len * e->size, e->align, "list", err))
         return -1;
     th_val *v = th_val_new(a, TH_VAL_LIST);
@@ -96,8 +93,8 @@ static int load_cases(th_canon_mem *m, const th_type *t, uint32_t ptr, th_arena 
 {
     uint64_t disc = read_le(m->base + ptr, disc_size(t));
     if (disc >= t->n_items)
-        return th_error_set(err, "discriminant %" PRIu64 " at %#x is out of range (%u cases)",
-                            disc, ptr, t->n_items);
+        return th_error_set(err, "discriminant %" PRIu64 " at %#x is out of range (%u cases)", disc,
+                            ptr, t->n_items);
     th_val *v = th_val_new(a, t->kind);
     v->var.disc = (uint32_t)disc;
     const th_type *c = t->items[disc];
@@ -135,8 +132,8 @@ int th_canon_load(th_canon_mem *m, const th_type *t, uint32_t ptr, th_arena *a, 
     case TH_VAL_CHAR:
         v = th_val_u64(a, TH_VAL_CHAR, read_le(p, 4));
         if (!th_is_scalar_value(v->u))
-            return th_error_set(err, "char %#" PRIx64 " at %#x is not a Unicode scalar value",
-                                v->u, ptr);
+            return th_error_set(err, "char %#" PRIx64 " at %#x is not a Unicode scalar value", v->u,
+                                ptr);
         break;
     case TH_VAL_STRING:
     case TH_VAL_BYTES:
@@ -294,8 +291,7 @@ static int lower_list(th_canon_mem *m, const th_type *t, const th_val *v, uint32
     const th_type *e = t->elem;
     uint64_t total = (uint64_t)v->list.len * e->size;
     if (total > UINT32_MAX)
-        return th_error_set(err, "a list of %zu elements does not fit a 32-bit guest",
-                            v->list.len);
+        return th_error_set(err, "a list of %zu elements does not fit a 32-bit guest", v->list.len);
     uint32_t ptr;
     if (m->realloc(m, 0, 0, e->align, (uint32_t)total, &ptr, err))
         return -1;
@@ -314,8 +310,7 @@ static bool kind_matches(const th_type *t, const th_val *v)
     return v && v->kind == t->kind;
 }
 
-int th_canon_store(th_canon_mem *m, const th_type *t, const th_val *v, uint32_t ptr,
-                   th_error *err)
+int th_canon_store(th_canon_mem *m, const th_type *t, const th_val *v, uint32_t ptr, th_error *err)
 {
     if (!kind_matches(t, v))
         return shape_error(t, v, err);

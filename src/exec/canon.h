@@ -16,8 +16,7 @@ typedef struct th_canon_mem th_canon_mem;
 /* Calls the guest's cabi_realloc. It must refresh mem->base and mem->size
  * afterwards, since the call may grow (and move) the memory. */
 typedef int (*th_canon_realloc_fn)(th_canon_mem *mem, uint32_t old_ptr, uint32_t old_size,
-                                   uint32_t align, uint32_t new_size, uint32_t *out,
-                                   th_error *err);
+                                   uint32_t align, uint32_t new_size, uint32_t *out, th_error *err);
 
 struct th_canon_mem {
     uint8_t *base;
@@ -36,8 +35,7 @@ int th_canon_lift_flat(th_canon_mem *m, const th_type *t, const uint64_t *flat, 
 
 /* Lowering: v must have t's shape (the host builds it); lists and strings
  * are allocated in the guest through realloc. */
-int th_canon_store(th_canon_mem *m, const th_type *t, const th_val *v, uint32_t ptr,
-                   th_error *err);
+int th_canon_store(th_canon_mem *m, const th_type *t, const th_val *v, uint32_t ptr, th_error *err);
 int th_canon_lower_flat(th_canon_mem *m, const th_type *t, const th_val *v, uint64_t *flat,
                         size_t *pos, th_error *err);
 

@@ -65,8 +65,8 @@ static th_import imports[] = {
      NULL},
     {STO, "remove-label", "tuple<string>", RESULT_UNIT, TH_HANDLER_STORE, NULL},
     {STO, "list-labels", "tuple<>", "result<list<string>, string>", TH_HANDLER_STORE, NULL},
-    {STO, "list-all-content", "tuple<>", "result<list<" CONTENT_REF ">, string>",
-     TH_HANDLER_STORE, NULL},
+    {STO, "list-all-content", "tuple<>", "result<list<" CONTENT_REF ">, string>", TH_HANDLER_STORE,
+     NULL},
     {STO, "calculate-total-size", "tuple<>", "result<u64, string>", TH_HANDLER_STORE, NULL},
 
     {HTC, "send-http", "tuple<" HTTP_REQUEST ">", "result<" HTTP_RESPONSE ", string>",
@@ -101,8 +101,8 @@ static th_export exports[TH_EXPORT_COUNT] = {
                         TH_HANDLER_RUNTIME},
     [TH_EXPORT_HANDLE_SEND] = {MSC "handle-send", "tuple<list<u8>>", "tuple<>",
                                TH_HANDLER_MESSAGE_SERVER},
-    [TH_EXPORT_HANDLE_REQUEST] = {MSC "handle-request", "tuple<list<u8>>",
-                                  "tuple<tuple<list<u8>>>", TH_HANDLER_MESSAGE_SERVER},
+    [TH_EXPORT_HANDLE_REQUEST] = {MSC "handle-request", "tuple<list<u8>>", "tuple<tuple<list<u8>>>",
+                                  TH_HANDLER_MESSAGE_SERVER},
     [TH_EXPORT_CHANNEL_OPEN] = {MSC "handle-channel-open", "tuple<string, list<u8>>",
                                 "tuple<tuple<tuple<bool, option<list<u8>>>>>",
                                 TH_HANDLER_MESSAGE_SERVER},
@@ -127,9 +127,9 @@ static const struct {
     const char *module;
     th_handler_type handler;
 } interfaces[] = {
-    {RT, TH_HANDLER_RUNTIME},   {MSH, TH_HANDLER_MESSAGE_SERVER}, {SUP, TH_HANDLER_SUPERVISOR},
-    {STO, TH_HANDLER_STORE},    {HTC, TH_HANDLER_HTTP_CLIENT},    {FS, TH_HANDLER_FILESYSTEM},
-    {TIM, TH_HANDLER_TIMING},   {RND, TH_HANDLER_RANDOM},         {ENV, TH_HANDLER_ENVIRONMENT},
+    {RT, TH_HANDLER_RUNTIME}, {MSH, TH_HANDLER_MESSAGE_SERVER}, {SUP, TH_HANDLER_SUPERVISOR},
+    {STO, TH_HANDLER_STORE},  {HTC, TH_HANDLER_HTTP_CLIENT},    {FS, TH_HANDLER_FILESYSTEM},
+    {TIM, TH_HANDLER_TIMING}, {RND, TH_HANDLER_RANDOM},         {ENV, TH_HANDLER_ENVIRONMENT},
 };
 
 static th_arena types_arena; /* lives for the process: the types are shared */

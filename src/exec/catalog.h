@@ -17,14 +17,14 @@ typedef int (*th_host_fn)(th_actor *actor, const th_val *params, th_arena *a, th
                           th_error *err);
 
 typedef struct th_import {
-    const char *module;       /* "theater:simple/runtime" */
-    const char *field;        /* "log" */
-    const char *params_text;  /* "tuple<string>" */
-    const char *result_text;  /* NULL when none */
-    th_handler_type handler;  /* the grant it needs */
-    th_host_fn fn;            /* NULL: not served by this version */
+    const char *module;      /* "theater:simple/runtime" */
+    const char *field;       /* "log" */
+    const char *params_text; /* "tuple<string>" */
+    const char *result_text; /* NULL when none */
+    th_handler_type handler; /* the grant it needs */
+    th_host_fn fn;           /* NULL: not served by this version */
     /* filled in by th_catalog_init */
-    char name[96];            /* "theater:simple/runtime#log" */
+    char name[96]; /* "theater:simple/runtime#log" */
     th_func_type type;
     th_core_sig sig;
 } th_import;
@@ -52,8 +52,8 @@ typedef struct th_export {
     const char *results_text; /* what follows the state in the ok tuple, as a tuple */
     th_handler_type handler;  /* the grant it serves; RUNTIME for init */
     /* filled in by th_catalog_init */
-    char post_name[128];      /* "cabi_post_" + name */
-    th_func_type type;        /* the whole function */
+    char post_name[128]; /* "cabi_post_" + name */
+    th_func_type type;   /* the whole function */
     th_core_sig sig;
 } th_export;
 

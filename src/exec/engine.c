@@ -61,8 +61,8 @@ static wasm_config_t *engine_config(bool pooling)
     return config;
 }
 
-void th_log_stderr(void *userdata, const char *actor_id, const char *actor_name,
-                   const char *msg, size_t len)
+void th_log_stderr(void *userdata, const char *actor_id, const char *actor_name, const char *msg,
+                   size_t len)
 {
     (void)userdata;
     (void)actor_id;

@@ -42,8 +42,8 @@ struct th_engine {
 th_module *th_engine_load_module(th_engine *engine, const char *path, th_error *err);
 
 /* The default log sink: "[name] message" on stderr. */
-void th_log_stderr(void *userdata, const char *actor_id, const char *actor_name,
-                   const char *msg, size_t len);
+void th_log_stderr(void *userdata, const char *actor_id, const char *actor_name, const char *msg,
+                   size_t len);
 
 /* Wasmtime's error/trap as one sentence, then frees it. */
 void th_wasmtime_error(wasmtime_error_t *error, th_error *err, const char *context);

@@ -120,7 +120,8 @@ static int guest_realloc(th_canon_mem *m, uint32_t old_ptr, uint32_t old_size, u
     };
     wasmtime_val_t res;
     wasm_trap_t *trap = NULL;
-    wasmtime_error_t *error = wasmtime_func_call(inst->ctx, &inst->realloc, args, 4, &res, 1, &trap);
+    wasmtime_error_t *error =
+        wasmtime_func_call(inst->ctx, &inst->realloc, args, 4, &res, 1, &trap);
     if (error || trap) {
         th_fault f;
         if (trap)
@@ -202,11 +203,10 @@ static wasm_trap_t *host_trampoline(void *env, wasmtime_caller_t *caller,
     size_t pos = 0;
     th_val *params;
     const th_type *pt = imp->type.params;
-    int rc = pt->n_flat > TH_MAX_FLAT_PARAMS
-                 ? th_canon_load(&inst->mem, pt, (uint32_t)flat[pos++], &inst->host_arena,
-                                 &params, &err)
-                 : th_canon_lift_flat(&inst->mem, pt, flat, &pos, &inst->host_arena, &params,
-                                      &err);
+    int rc =
+        pt->n_flat > TH_MAX_FLAT_PARAMS
+            ? th_canon_load(&inst->mem, pt, (uint32_t)flat[pos++], &inst->host_arena, &params, &err)
+            : th_canon_lift_flat(&inst->mem, pt, flat, &pos, &inst->host_arena, &params, &err);
     if (rc)
         return abi_trap(inst, imp, &err);
 
@@ -259,9 +259,9 @@ wasmtime_linker_t *th_linker_new(wasm_engine_t *engine, th_error *err)
     for (size_t i = 0; i < n; i++) {
         const th_import *imp = &imports[i];
         wasm_functype_t *ft = functype_of(&imp->sig);
-        wasmtime_error_t *error = wasmtime_linker_define_func(
-            linker, imp->module, strlen(imp->module), imp->field, strlen(imp->field), ft,
-            host_trampoline, (void *)imp, NULL);
+        wasmtime_error_t *error =
+            wasmtime_linker_define_func(linker, imp->module, strlen(imp->module), imp->field,
+                                        strlen(imp->field), ft, host_trampoline, (void *)imp, NULL);
         wasm_functype_delete(ft);
         if (error) {
             th_wasmtime_error(error, err, imp->name);
@@ -346,8 +346,7 @@ th_instance *th_instance_new(th_engine *engine, th_module *module, const th_limi
         const th_export *e = th_catalog_export((th_export_id)id);
         if ((module->has_export[id] && !get_func(inst, e->name, &inst->exports[id])) ||
             (module->has_post[id] && !get_func(inst, e->post_name, &inst->posts[id]))) {
-            th_error_set(err, "the instance lacks the export %s that its module declares",
-                         e->name);
+            th_error_set(err, "the instance lacks the export %s that its module declares", e->name);
             goto fail;
         }
     }
@@ -411,7 +410,8 @@ static int call_post(th_instance *inst, th_export_id id, wasmtime_val_t *ret, th
     if (!inst->module->has_post[id])
         return 0;
     wasm_trap_t *trap = NULL;
-    wasmtime_error_t *error = wasmtime_func_call(inst->ctx, &inst->posts[id], ret, 1, NULL, 0, &trap);
+    wasmtime_error_t *error =
+        wasmtime_func_call(inst->ctx, &inst->posts[id], ret, 1, NULL, 0, &trap);
     if (trap) {
         classify_trap(inst, trap, fault);
         return -1;
@@ -423,8 +423,8 @@ static int call_post(th_instance *inst, th_export_id id, wasmtime_val_t *ret, th
     return 0;
 }
 
-static int call_export(th_instance *inst, const th_export *e, th_export_id id,
-                       const th_val *args, th_arena *a, th_val **result, th_fault *fault)
+static int call_export(th_instance *inst, const th_export *e, th_export_id id, const th_val *args,
+                       th_arena *a, th_val **result, th_fault *fault)
 {
     wasmtime_val_t cargs[TH_MAX_FLAT_PARAMS + 1], cres[1];
     size_t nargs;
@@ -437,8 +437,8 @@ static int call_export(th_instance *inst, const th_export *e, th_export_id id,
         return -1;
     }
     wasm_trap_t *trap = NULL;
-    wasmtime_error_t *error =
-        wasmtime_func_call(inst->ctx, &inst->exports[id], cargs, nargs, cres, e->sig.n_results, &trap);
+    wasmtime_error_t *error = wasmtime_func_call(inst->ctx, &inst->exports[id], cargs, nargs, cres,
+                                                 e->sig.n_results, &trap);
     if (trap) {
         classify_trap(inst, trap, fault);
         return -1;

@@ -119,7 +119,9 @@ static void sig_of(const wasm_functype_t *ft, th_core_sig *out)
     const wasm_valtype_vec_t *results = wasm_functype_results(ft);
     for (size_t i = 0; i < params->size && i <= TH_MAX_FLAT_PARAMS; i++) {
         wasm_valkind_t k = wasm_valtype_kind(params->data[i]);
-        out->params[out->n_params++] = k == WASM_I32 ? TH_FLAT_I32 : k == WASM_I64 ? TH_FLAT_I64 : 0;
+        out->params[out->n_params++] = k == WASM_I32   ? TH_FLAT_I32
+                                       : k == WASM_I64 ? TH_FLAT_I64
+                                                       : 0;
     }
     out->n_results = results->size > 1 ? 2 : (uint8_t)results->size;
     if (results->size == 1) {
@@ -143,8 +145,9 @@ static int sig_mismatch(const char *what, const char *name, const th_core_sig *w
     char got_s[160], want_s[160];
     th_core_sig_render(&got, got_s, sizeof got_s);
     th_core_sig_render(want, want_s, sizeof want_s);
-    return th_error_set(err, "%s '%s' has core type %s, but the canonical ABI of theater:simple "
-                             "needs %s",
+    return th_error_set(err,
+                        "%s '%s' has core type %s, but the canonical ABI of theater:simple "
+                        "needs %s",
                         what, name, got_s, want_s);
 }
 
@@ -160,8 +163,9 @@ static int check_import(th_module *m, const wasm_importtype_t *it, th_error *err
     snprintf(field_s, sizeof field_s, "%.*s", (int)field->size, field->data);
     const wasm_externtype_t *et = wasm_importtype_type(it);
     if (wasm_externtype_kind(et) != WASM_EXTERN_FUNC)
-        return th_error_set(err, "import '%s#%s' is not a function; an actor defines its own "
-                                 "memory, tables and globals",
+        return th_error_set(err,
+                            "import '%s#%s' is not a function; an actor defines its own "
+                            "memory, tables and globals",
                             mod_s, field_s);
     const th_import *imp = th_catalog_find_import(mod_s, field_s);
     if (!imp) {

@@ -31,8 +31,7 @@ static bool eat(parser *ps, char c)
 
 static const th_type *fail(parser *ps, const char *what)
 {
-    th_error_set(ps->err, "type \"%s\": offset %td: expected %s", ps->text, ps->p - ps->text,
-                 what);
+    th_error_set(ps->err, "type \"%s\": offset %td: expected %s", ps->text, ps->p - ps->text, what);
     return NULL;
 }
 

@@ -22,10 +22,10 @@ enum { TH_FLAT_I32 = 1, TH_FLAT_I64 = 2 };
 
 typedef struct th_type th_type;
 struct th_type {
-    th_val_kind kind;        /* TH_VAL_BYTES is list<u8> */
-    const th_type *elem;     /* LIST */
-    const th_type **items;   /* TUPLE fields; OPTION: [some]; RESULT: [ok, err];
-                                VARIANT: cases. An item may be NULL: no payload. */
+    th_val_kind kind;      /* TH_VAL_BYTES is list<u8> */
+    const th_type *elem;   /* LIST */
+    const th_type **items; /* TUPLE fields; OPTION: [some]; RESULT: [ok, err];
+                              VARIANT: cases. An item may be NULL: no payload. */
     uint32_t n_items;
     uint32_t size, align;    /* in linear memory */
     uint32_t payload_offset; /* OPTION, RESULT, VARIANT */
@@ -39,8 +39,8 @@ const th_type *th_type_parse(th_arena *a, const char *text, th_error *err);
 /* The type of one function's params as a tuple, and its result (NULL when
  * the function returns nothing). */
 typedef struct th_func_type {
-    const th_type *params;  /* TUPLE */
-    const th_type *result;  /* may be NULL */
+    const th_type *params; /* TUPLE */
+    const th_type *result; /* may be NULL */
 } th_func_type;
 
 /* The core wasm signature of a lifted (export) or lowered (import) function:

@@ -11,14 +11,14 @@ int th_host_runtime_log(th_actor *actor, const th_val *params, th_arena *a, th_v
                         th_error *err);
 int th_host_runtime_id(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
                        th_error *err);
-int th_host_runtime_shutdown(th_actor *actor, const th_val *params, th_arena *a,
-                             th_val **result, th_error *err);
+int th_host_runtime_shutdown(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                             th_error *err);
 
 /* theater:simple/message-server-host (message_server.c) */
 int th_host_message_send(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
                          th_error *err);
-int th_host_message_request(th_actor *actor, const th_val *params, th_arena *a,
-                            th_val **result, th_error *err);
+int th_host_message_request(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                            th_error *err);
 int th_host_message_open_channel(th_actor *actor, const th_val *params, th_arena *a,
                                  th_val **result, th_error *err);
 int th_host_message_send_on_channel(th_actor *actor, const th_val *params, th_arena *a,

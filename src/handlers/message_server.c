@@ -11,8 +11,8 @@
 static int not_running(th_arena *a, const th_val *target, const char *what, th_val **result)
 {
     th_buf msg = TH_BUF_INIT;
-    th_buf_printf(&msg, "%s '%.*s' is not running in this runtime", what,
-                  (int)target->bytes.len, (const char *)target->bytes.ptr);
+    th_buf_printf(&msg, "%s '%.*s' is not running in this runtime", what, (int)target->bytes.len,
+                  (const char *)target->bytes.ptr);
     *result = th_val_err(a, th_val_string(a, (const char *)msg.data, msg.len));
     th_buf_free(&msg);
     return 0;
@@ -26,8 +26,8 @@ int th_host_message_send(th_actor *actor, const th_val *params, th_arena *a, th_
     return not_running(a, &params->list.items[0], "actor", result);
 }
 
-int th_host_message_request(th_actor *actor, const th_val *params, th_arena *a,
-                            th_val **result, th_error *err)
+int th_host_message_request(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                            th_error *err)
 {
     (void)actor;
     (void)err;

@@ -27,8 +27,8 @@ int th_host_runtime_id(th_actor *actor, const th_val *params, th_arena *a, th_va
 
 /* Takes effect when the current call returns, so the call's own events and
  * its new state are recorded before the stop. */
-int th_host_runtime_shutdown(th_actor *actor, const th_val *params, th_arena *a,
-                             th_val **result, th_error *err)
+int th_host_runtime_shutdown(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                             th_error *err)
 {
     (void)params;
     (void)err;

@@ -13,7 +13,7 @@
 
 /* Handler types, in the order docs/manifest.md lists them. */
 typedef enum th_handler_type {
-    TH_HANDLER_RUNTIME,        /* always granted; may be listed */
+    TH_HANDLER_RUNTIME, /* always granted; may be listed */
     TH_HANDLER_MESSAGE_SERVER,
     TH_HANDLER_SUPERVISOR,
     TH_HANDLER_STORE,

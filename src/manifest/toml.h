@@ -37,10 +37,10 @@ struct toml_value {
         struct {
             char *ptr; /* NUL-terminated; len excludes the NUL (may hold \u0000) */
             size_t len;
-        } str;        /* TOML_STRING; TOML_DATETIME keeps its text here too */
-        int64_t i;    /* TOML_INTEGER */
-        double f;     /* TOML_FLOAT */
-        bool b;       /* TOML_BOOL */
+        } str;     /* TOML_STRING; TOML_DATETIME keeps its text here too */
+        int64_t i; /* TOML_INTEGER */
+        double f;  /* TOML_FLOAT */
+        bool b;    /* TOML_BOOL */
         struct {
             toml_value **items;
             size_t len;

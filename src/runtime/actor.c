@@ -83,8 +83,9 @@ int th_actor_invoke(th_actor *actor, th_export_id id, const th_val *params, th_v
     if (actor->stopped)
         return th_error_set(err, "actor %s (%s) has stopped", actor->manifest->name, actor->id);
     if (!th_manifest_grants(actor->manifest, e->handler))
-        return th_error_set(err, "%s needs the '%s' handler, which the manifest of %s does not "
-                                 "grant",
+        return th_error_set(err,
+                            "%s needs the '%s' handler, which the manifest of %s does not "
+                            "grant",
                             e->name, th_handler_type_name(e->handler), actor->manifest->name);
     if (!actor->module->has_export[id])
         return th_error_set(err, "actor %s does not export %s", actor->manifest->name, e->name);
@@ -176,8 +177,8 @@ th_actor *th_actor_spawn(th_engine *engine, const th_manifest *manifest, th_erro
     actor->chain = th_chain_new();
     new_id(actor->id);
     if (manifest->has_initial_state) {
-        th_val *bytes = th_val_bytes(&actor->call_arena, manifest->initial_state,
-                                     manifest->initial_state_len);
+        th_val *bytes =
+            th_val_bytes(&actor->call_arena, manifest->initial_state, manifest->initial_state_len);
         set_state(actor, th_val_option(&actor->call_arena, bytes));
     }
     record_spawn(actor);
@@ -248,8 +249,7 @@ const uint8_t *th_actor_state(const th_actor *actor, size_t *len, bool *present)
 {
     *present = actor->has_state;
     *len = actor->has_state ? actor->state.len : 0;
-    return actor->has_state ? (actor->state.data ? actor->state.data : (const uint8_t *)"")
-                            : NULL;
+    return actor->has_state ? (actor->state.data ? actor->state.data : (const uint8_t *)"") : NULL;
 }
 
 const th_chain *th_actor_chain(const th_actor *actor)

@@ -13,10 +13,10 @@ struct th_actor {
     th_engine *engine;
     const th_manifest *manifest; /* borrowed: outlives the actor */
     char id[33];
-    th_module *module;   /* owned by the engine */
-    th_instance *inst;   /* owned */
-    th_chain *chain;     /* owned */
-    th_buf state;        /* the current state's bytes when has_state */
+    th_module *module; /* owned by the engine */
+    th_instance *inst; /* owned */
+    th_chain *chain;   /* owned */
+    th_buf state;      /* the current state's bytes when has_state */
     bool has_state;
     uint8_t state_hash[TH_HASH_SIZE];
     bool stopped;

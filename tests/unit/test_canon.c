@@ -240,8 +240,7 @@ TEST(hostile_flat)
     CHECK_CONTAINS(err.msg, "lies outside linear memory");
     pos = 0;
     uint64_t bad_disc[3] = {2, 0, 0};
-    CHECK_EQ_INT(th_canon_lift_flat(&g->mem, T("option<list<u8>>"), bad_disc, &pos, &a, &out,
-                                    &err),
+    CHECK_EQ_INT(th_canon_lift_flat(&g->mem, T("option<list<u8>>"), bad_disc, &pos, &a, &out, &err),
                  -1);
     CHECK_STR_EQ(err.msg, "discriminant 2 is out of range (2 cases)");
     th_arena_free(&a);

@@ -224,12 +224,12 @@ static void expect_fault(const char *name, const char *imports, const char *body
 
 TEST(lying_result_pointer)
 {
-    expect_fault("liar_ptr",
-                 NULL, REQUEST_EXPORT "  (i32.store8 (i32.const 0) (i32.const 0))\n"
-                                      "  (i32.store8 (i32.const 4) (i32.const 0))\n"
-                                      "  (i32.store (i32.const 16) (i32.const 0xfffffff0))\n"
-                                      "  (i32.store (i32.const 20) (i32.const 100))\n"
-                                      "  (i32.const 0))\n",
+    expect_fault("liar_ptr", NULL,
+                 REQUEST_EXPORT "  (i32.store8 (i32.const 0) (i32.const 0))\n"
+                                "  (i32.store8 (i32.const 4) (i32.const 0))\n"
+                                "  (i32.store (i32.const 16) (i32.const 0xfffffff0))\n"
+                                "  (i32.store (i32.const 20) (i32.const 100))\n"
+                                "  (i32.const 0))\n",
                  TH_FAULT_ABI, "lies outside linear memory");
 }
 
@@ -261,8 +261,8 @@ TEST(lying_to_a_host_function)
 
 TEST(runaway_guests)
 {
-    expect_fault("spin", NULL, SEND_EXPORT "  (loop $l (br $l)) (i32.const 0))\n",
-                 TH_FAULT_TIMEOUT, "ran out of fuel");
+    expect_fault("spin", NULL, SEND_EXPORT "  (loop $l (br $l)) (i32.const 0))\n", TH_FAULT_TIMEOUT,
+                 "ran out of fuel");
     expect_fault("deep", NULL,
                  "(func $deep (param i32) (result i32) (call $deep (i32.add (local.get 0) "
                  "(i32.const 1))))\n" SEND_EXPORT "  (call $deep (i32.const 0)))\n",
@@ -320,8 +320,8 @@ TEST(refused_at_spawn)
                    "(result i32)))\n",
                    NULL, true,
                    "import 'wasi_snapshot_preview1#fd_write' is not provided by Theater");
-    expect_refused("badsig",
-                   "(import \"theater:simple/runtime\" \"log\" (func (param i32)))\n", NULL, true,
+    expect_refused("badsig", "(import \"theater:simple/runtime\" \"log\" (func (param i32)))\n",
+                   NULL, true,
                    "import 'theater:simple/runtime#log' has core type (i32) -> (), but the "
                    "canonical ABI of theater:simple needs (i32, i32) -> ()");
     expect_refused("unknownfn", "(import \"theater:simple/runtime\" \"launch\" (func))\n", NULL,
@@ -360,7 +360,7 @@ static th_actor *spawn_raw(const char *name, const char *wat_text, th_manifest *
 
 #define INIT_OK                                                                                    \
     " (func (export \"theater:simple/actor#init\") (param i32 i32 i32 i32 i32) (result i32)\n"     \
-    "  (i32.store8 (i32.const 0) (i32.const 0)) (i32.store8 (i32.const 4) (i32.const 0))\n"       \
+    "  (i32.store8 (i32.const 0) (i32.const 0)) (i32.store8 (i32.const 4) (i32.const 0))\n"        \
     "  (i32.const 0))\n"
 
 TEST(guest_code_cannot_reenter_the_host)
@@ -430,18 +430,18 @@ TEST(allocator_timeout_is_a_timeout)
 {
     th_manifest *m;
     th_error err;
-    th_actor *actor = spawn_raw(
-        "spinrealloc",
-        "(module\n"
-        " (import \"theater:simple/runtime\" \"id\" (func $id (param i32)))\n"
-        " (memory (export \"memory\") 1)\n"
-        " (global $spin (mut i32) (i32.const 0))\n"
-        " (func (export \"cabi_realloc\") (param i32 i32 i32 i32) (result i32)\n"
-        "  (if (global.get $spin) (then (loop $l (br $l))))\n"
-        "  (i32.const 1024))\n" INIT_OK SEND_EXPORT
-        "  (global.set $spin (i32.const 1)) (call $id (i32.const 64)) (i32.const 0))\n"
-        ")\n",
-        &m, &err);
+    th_actor *actor =
+        spawn_raw("spinrealloc",
+                  "(module\n"
+                  " (import \"theater:simple/runtime\" \"id\" (func $id (param i32)))\n"
+                  " (memory (export \"memory\") 1)\n"
+                  " (global $spin (mut i32) (i32.const 0))\n"
+                  " (func (export \"cabi_realloc\") (param i32 i32 i32 i32) (result i32)\n"
+                  "  (if (global.get $spin) (then (loop $l (br $l))))\n"
+                  "  (i32.const 1024))\n" INIT_OK SEND_EXPORT
+                  "  (global.set $spin (i32.const 1)) (call $id (i32.const 64)) (i32.const 0))\n"
+                  ")\n",
+                  &m, &err);
     CHECK(actor != NULL);
     if (actor) {
         CHECK_EQ_INT(th_actor_send(actor, (const uint8_t *)"{}", 2, &err), -1);
@@ -458,9 +458,8 @@ TEST(nul_in_an_export_name_is_refused)
     th_actor *actor = spawn_raw(
         "nulname",
         "(module (memory (export \"memory\") 1)\n"
-        " (func (export \"cabi_realloc\") (param i32 i32 i32 i32) (result i32) (i32.const 64))\n"
-        INIT_OK
-        " (func (export \"theater:simple/message-server-client#handle-send\\00x\")"
+        " (func (export \"cabi_realloc\") (param i32 i32 i32 i32) (result i32) (i32.const "
+        "64))\n" INIT_OK " (func (export \"theater:simple/message-server-client#handle-send\\00x\")"
         " (param i32 i32 i32 i32 i32) (result i32) unreachable))\n",
         &m, &err);
     CHECK(actor == NULL);
@@ -478,8 +477,8 @@ TEST(shutdown_stops_even_after_an_error)
         " (import \"theater:simple/runtime\" \"shutdown\" (func $sd (param i32 i32 i32 i32)))\n"
         " (memory (export \"memory\") 1)\n"
         " (data (i32.const 512) \"bye\")\n"
-        " (func (export \"cabi_realloc\") (param i32 i32 i32 i32) (result i32) (i32.const 1024))\n"
-        INIT_OK SEND_EXPORT
+        " (func (export \"cabi_realloc\") (param i32 i32 i32 i32) (result i32) (i32.const "
+        "1024))\n" INIT_OK SEND_EXPORT
         "  (call $sd (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 256))\n"
         "  (i32.store8 (i32.const 0) (i32.const 1))\n" /* err("bye") */
         "  (i32.store (i32.const 4) (i32.const 512)) (i32.store (i32.const 8) (i32.const 3))\n"

@@ -38,9 +38,9 @@ static int componentize(const char *wasm, const char *name)
              "2>'%s/%s.err' && "
              "'%s' component new '%s/%s.embed' -o '%s/%s.component' 2>>'%s/%s.err' && "
              "'%s' validate '%s/%s.component' 2>>'%s/%s.err'",
-             THEATER_WASM_TOOLS, THEATER_SOURCE_DIR, wasm, tmpdir, name, tmpdir, name, THEATER_WASM_TOOLS,
-             tmpdir, name, tmpdir, name, tmpdir, name, THEATER_WASM_TOOLS, tmpdir, name, tmpdir,
-             name);
+             THEATER_WASM_TOOLS, THEATER_SOURCE_DIR, wasm, tmpdir, name, tmpdir, name,
+             THEATER_WASM_TOOLS, tmpdir, name, tmpdir, name, tmpdir, name, THEATER_WASM_TOOLS,
+             tmpdir, name, tmpdir, name);
     if (run(cmd) == 0)
         return 0;
     snprintf(cmd, sizeof cmd, "head -c 2000 '%s/%s.err' >&2", tmpdir, name);
