@@ -6,6 +6,10 @@
 
 #include "exec/catalog.h"
 
+/* True for the handler types this version serves; a manifest that grants
+ * any other is refused at spawn rather than silently left unserved. */
+bool th_handler_served(th_handler_type type);
+
 /* theater:simple/runtime (runtime.c) */
 int th_host_runtime_log(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
                         th_error *err);

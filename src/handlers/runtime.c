@@ -4,6 +4,11 @@
 #include "handlers/handlers.h"
 #include "runtime/actor.h"
 
+bool th_handler_served(th_handler_type type)
+{
+    return type == TH_HANDLER_RUNTIME || type == TH_HANDLER_MESSAGE_SERVER;
+}
+
 int th_host_runtime_log(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
                         th_error *err)
 {

@@ -8,6 +8,7 @@
 #include "chain/sha256.h"
 #include "common/error.h"
 #include "common/hex.h"
+#include "handlers/handlers.h"
 
 static const char *const fault_names[] = {
     [TH_FAULT_TRAP] = "trap",
@@ -161,8 +162,23 @@ static void record_spawn(th_actor *actor)
     record(actor, TH_EV_SPAWN, m->name, input, NULL);
 }
 
+static int check_served(const th_manifest *m, th_error *err)
+{
+    for (size_t i = 0; i < m->n_handlers; i++) {
+        const th_handler_grant *g = &m->handlers[i];
+        if (!th_handler_served(g->type))
+            return th_error_set(err, "%s:%d:%d: the '%s' handler is not served by this version "
+                                     "of Theater yet",
+                                m->path ? m->path : "<manifest>", g->line, g->col,
+                                th_handler_type_name(g->type));
+    }
+    return 0;
+}
+
 th_actor *th_actor_spawn(th_engine *engine, const th_manifest *manifest, th_error *err)
 {
+    if (check_served(manifest, err))
+        return NULL;
     th_module *module = th_engine_load_module(engine, manifest->package, err);
     if (!module)
         return NULL;

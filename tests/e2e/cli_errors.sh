@@ -66,4 +66,11 @@ run_theater run "$work/nomsg.toml" --send '{"op":"inc"}'
 expect_eq "no grant exit" "$status" 1
 expect_contains "no grant" "$err" "needs the 'message-server' handler"
 
+# A grant this version does not serve is refused, not silently ignored.
+cp "$counter" "$work/fs.toml"
+printf '\n[[handlers]]\ntype = "filesystem"\nconfig = { path = "data" }\n' >> "$work/fs.toml"
+run_theater run "$work/fs.toml"
+expect_eq "unserved handler exit" "$status" 2
+expect_contains "unserved handler" "$err" "fs.toml:11:1: the 'filesystem' handler is not served"
+
 finish
