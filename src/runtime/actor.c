@@ -1,5 +1,6 @@
 #include "runtime/actor.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -143,8 +144,10 @@ static void new_id(char out[33])
     size_t got = 0;
     while (got < sizeof raw) {
         ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n < 0)
-            abort(); /* the kernel's CSPRNG does not fail after boot */
+            abort(); /* the kernel's CSPRNG does not fail otherwise after boot */
         got += (size_t)n;
     }
     th_hex_encode(raw, sizeof raw, out);
