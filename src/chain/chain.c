@@ -180,6 +180,27 @@ const th_event *th_chain_append(th_chain *chain, th_event_type type, const char 
     return ev;
 }
 
+void th_chain_push_stored(th_chain *chain, const th_event *stored)
+{
+    if (stored->input_len > UINT32_MAX || stored->output_len > UINT32_MAX)
+        refuse_event("payload larger than 4 GiB");
+    grow_events(chain);
+    th_event *ev = &chain->events[chain->len];
+    *ev = *stored; /* index, parent, hash, type: as stored, even when wrong */
+    ev->name = store_name(chain, stored->name ? stored->name : "");
+    ev->input = store_payload(chain, stored->input, stored->input_len);
+    ev->output = store_payload(chain, stored->output, stored->output_len);
+    chain->len++;
+    memcpy(chain->recorded_head, ev->hash, TH_HASH_SIZE);
+    chain->recorded_len = chain->len;
+}
+
+void th_chain_set_record(th_chain *chain, const uint8_t head[TH_HASH_SIZE], size_t length)
+{
+    memcpy(chain->recorded_head, head, TH_HASH_SIZE);
+    chain->recorded_len = length;
+}
+
 /* ---- Reading ------------------------------------------------------------ */
 
 size_t th_chain_length(const th_chain *chain)

@@ -21,6 +21,15 @@ const th_event *th_chain_append(th_chain *chain, th_event_type type, const char 
                                 const uint8_t *input, size_t input_len, const uint8_t *output,
                                 size_t output_len, const uint8_t *state_hash, int64_t timestamp_ns);
 
+/* Appends an event exactly as given (index, parent, hash and type too) for
+ * chains read back from storage or an export: nothing is recomputed, so
+ * th_chain_verify checks what was stored. Bytes are copied. */
+void th_chain_push_stored(th_chain *chain, const th_event *ev);
+/* Sets the chain's record of its head and length, as kept apart from the
+ * events (the registry's head and event count). push_stored moves it to the
+ * last event pushed; call this after loading. */
+void th_chain_set_record(th_chain *chain, const uint8_t head[TH_HASH_SIZE], size_t length);
+
 /* Appends the canonical encoding of ev (everything but ev->hash) to out. */
 void th_event_encode(const th_event *ev, th_buf *out);
 /* The number of bytes th_event_encode appends for ev. */
