@@ -12,6 +12,12 @@ enum {
 };
 
 int cmd_run(int argc, char **argv);
+int cmd_chain(int argc, char **argv);
+int cmd_state(int argc, char **argv);
+
+/* The data directory: `flag` (--data) when given, else $THEATER_HOME, else
+ * ~/.theater. malloc'd; NULL only when none of them is known. */
+char *cli_data_dir(const char *flag);
 
 /* Prints "theater: <message>" on stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

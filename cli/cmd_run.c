@@ -6,20 +6,26 @@
 
 #include "chain/chain.h"
 #include "cli/cli.h"
+#include "cli/output.h"
 #include "common/buf.h"
+#include "common/error.h"
 #include "common/hex.h"
 #include "common/utf8.h"
 #include "common/value.h"
+#include "store/db.h"
 #include "theater/theater.h"
 
 static const char run_usage[] =
-    "usage: theater run MANIFEST [--send JSON]... [--request JSON]... [--json] [--chain]\n"
+    "usage: theater run MANIFEST [--send JSON]... [--request JSON]... [--data DIR]\n"
+    "                   [--durability always|batch|off] [--json] [--chain]\n"
     "\n"
     "Spawns the actor the manifest describes, calls its init, delivers the\n"
     "messages in the order given (--send: one-way, handle-send; --request:\n"
     "request/response, handle-request), then stops it and prints the responses,\n"
     "the final state, the number of chain events, the chain head and whether\n"
-    "the chain verifies. Nothing is persisted.\n"
+    "the chain verifies. Nothing is persisted unless --data is given or\n"
+    "THEATER_HOME is set: then the actor, its chain and its states are stored in\n"
+    "that data directory, for `theater chain` and `theater state`.\n"
     "\n"
     "options:\n"
     "  --send JSON      deliver a one-way message\n"
@@ -27,6 +33,9 @@ static const char run_usage[] =
     "  --json           print one JSON object: actor, state, responses, events,\n"
     "                   head, verified (and error when a message failed)\n"
     "  --chain          also print every event of the chain\n"
+    "  --data DIR       persist in this data directory\n"
+    "  --durability M   always, batch (default) or off; a manifest's [runtime]\n"
+    "                   durability takes precedence for its actor\n"
     "\n"
     "exit status: 0 success, 1 the actor failed or returned an error,\n"
     "2 bad arguments, manifest or package\n";
@@ -41,6 +50,8 @@ typedef struct run_opts {
     message *messages;
     size_t n_messages;
     bool json, chain;
+    const char *data;
+    th_durability durability;
 } run_opts;
 
 static int parse_args(int argc, char **argv, run_opts *o)
@@ -64,6 +75,16 @@ static int parse_args(int argc, char **argv, run_opts *o)
                                        o->n_messages + 1, jerr.text, jerr.column);
             json_decref(j);
             o->messages[o->n_messages++] = (message){a[2] == 'r', text};
+        } else if (strcmp(a, "--data") == 0) {
+            if (i + 1 >= argc)
+                return cli_usage_error("--data needs a directory");
+            o->data = argv[++i];
+        } else if (strcmp(a, "--durability") == 0) {
+            int d = i + 1 < argc ? th_durability_parse(argv[i + 1]) : -1;
+            if (d < 0)
+                return cli_usage_error("--durability must be always, batch or off");
+            o->durability = (th_durability)d;
+            i++;
         } else if (strcmp(a, "--json") == 0) {
             o->json = true;
         } else if (strcmp(a, "--chain") == 0) {
@@ -79,88 +100,6 @@ static int parse_args(int argc, char **argv, run_opts *o)
     if (!o->manifest)
         return cli_usage_error("run: a MANIFEST is required (see `theater run --help`)");
     return EXIT_OK;
-}
-
-/* Bytes that parse as JSON become that JSON, other UTF-8 a string, and
- * anything else {"hex": "..."}: nothing an actor returns is dropped. */
-static json_t *bytes_to_json(const uint8_t *p, size_t len)
-{
-    json_t *j = json_loadb((const char *)p, len, JSON_DECODE_ANY, NULL);
-    if (!j && th_utf8_valid(p, len))
-        j = json_stringn((const char *)p, len);
-    if (!j) {
-        char *hex = malloc(2 * len + 1);
-        if (!hex)
-            return NULL;
-        th_hex_encode(p, len, hex);
-        j = json_pack("{s:s}", "hex", hex);
-        free(hex);
-    }
-    return j;
-}
-
-/* The cases of WIT actor-error, as trap events record them. */
-static const char *const fault_kinds[] = {"trap", "timeout", "out-of-memory", "export-error",
-                                          "abi-violation"};
-
-static void render_payload(const uint8_t *p, size_t len, th_buf *out)
-{
-    if (!len)
-        return;
-    th_arena a = TH_ARENA_INIT;
-    th_error err;
-    th_val *v = th_val_decode(&a, p, len, &err);
-    if (v && v->kind == TH_VAL_VARIANT && v->var.disc < 5 && v->var.payload &&
-        v->var.payload->kind == TH_VAL_STRING)
-        th_buf_printf(out, "%s: %.*s", fault_kinds[v->var.disc], (int)v->var.payload->bytes.len,
-                      (const char *)v->var.payload->bytes.ptr);
-    else if (v)
-        th_val_render(v, out, 120);
-    else
-        th_buf_printf(out, "<%zu bytes: %s>", len, err.msg);
-    th_arena_free(&a);
-}
-
-static void print_chain_text(const th_chain *chain)
-{
-    th_buf b = TH_BUF_INIT;
-    for (size_t i = 0; i < th_chain_length(chain); i++) {
-        const th_event *ev = th_chain_event(chain, i);
-        char hash[17];
-        th_hex_encode(ev->hash, 8, hash);
-        th_buf_reset(&b);
-        render_payload(ev->input, ev->input_len, &b);
-        if (ev->input_len && ev->output_len)
-            th_buf_append_str(&b, " -> ");
-        render_payload(ev->output, ev->output_len, &b);
-        printf("  %4zu  %-6s %s  %s %s\n", i, th_event_type_name(ev->type), hash, ev->name,
-               th_buf_cstr(&b));
-    }
-    th_buf_free(&b);
-}
-
-static json_t *chain_json(const th_chain *chain)
-{
-    json_t *arr = json_array();
-    th_buf b = TH_BUF_INIT;
-    for (size_t i = 0; i < th_chain_length(chain); i++) {
-        const th_event *ev = th_chain_event(chain, i);
-        char hash[65], state[65];
-        th_hex_encode(ev->hash, TH_HASH_SIZE, hash);
-        th_hex_encode(ev->state_hash, TH_HASH_SIZE, state);
-        json_t *o = json_pack("{s:I, s:s, s:s, s:s}", "index", (json_int_t)i, "type",
-                              th_event_type_name(ev->type), "hash", hash, "name", ev->name);
-        th_buf_reset(&b);
-        render_payload(ev->input, ev->input_len, &b);
-        json_object_set_new(o, "input", json_stringn((const char *)b.data, b.len));
-        th_buf_reset(&b);
-        render_payload(ev->output, ev->output_len, &b);
-        json_object_set_new(o, "output", json_stringn((const char *)b.data, b.len));
-        json_object_set_new(o, "state_hash", ev->has_state ? json_string(state) : json_null());
-        json_array_append_new(arr, o);
-    }
-    th_buf_free(&b);
-    return arr;
 }
 
 typedef struct outcome {
@@ -181,8 +120,17 @@ static void deliver(th_actor *actor, const run_opts *o, outcome *out)
             rc = th_actor_request(actor, (const uint8_t *)m->json, strlen(m->json), &resp,
                                   &resp_len, &err);
             if (!rc) {
-                json_array_append_new(out->responses, bytes_to_json(resp, resp_len));
+                json_t *j = bytes_to_json(resp, resp_len);
                 free(resp);
+                /* In text, each response is printed the moment it is
+                 * acknowledged (in `always` durability: once it is on disk). */
+                if (!o->json) {
+                    char *text = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
+                    printf("response  %s\n", text ? text : "?");
+                    fflush(stdout);
+                    free(text);
+                }
+                json_array_append_new(out->responses, j);
             }
         } else {
             rc = th_actor_send(actor, (const uint8_t *)m->json, strlen(m->json), &err);
@@ -197,16 +145,10 @@ static void deliver(th_actor *actor, const run_opts *o, outcome *out)
     }
 }
 
-static void print_text(th_actor *actor, const th_manifest *manifest, const outcome *out,
-                       const th_verify_report *rep, const run_opts *o)
+/* The summary after the responses (printed as they came). */
+static void print_text(th_actor *actor, const th_verify_report *rep, const run_opts *o)
 {
     const th_chain *chain = th_actor_chain(actor);
-    printf("actor     %s %s\n", th_manifest_name(manifest), th_actor_id(actor));
-    for (size_t i = 0; i < json_array_size(out->responses); i++) {
-        char *s = json_dumps(json_array_get(out->responses, i), JSON_ENCODE_ANY | JSON_COMPACT);
-        printf("response  %s\n", s ? s : "?");
-        free(s);
-    }
     size_t len;
     bool present;
     const uint8_t *state = th_actor_state(actor, &len, &present);
@@ -265,7 +207,7 @@ static void print_json(th_actor *actor, const th_manifest *manifest, outcome *ou
 
 int cmd_run(int argc, char **argv)
 {
-    run_opts o = {0};
+    run_opts o = {.durability = TH_DURABILITY_BATCH};
     int rc = parse_args(argc, argv, &o);
     if (rc) {
         free(o.messages);
@@ -283,8 +225,25 @@ int cmd_run(int argc, char **argv)
         free(o.messages);
         return cli_usage_error("%s", err.msg);
     }
-    th_actor *actor = th_actor_spawn(engine, manifest, &err);
+    th_db *db = NULL;
+    const char *home = getenv("THEATER_HOME");
+    if (o.data || (home && *home)) {
+        char *dir = cli_data_dir(o.data);
+        db = dir ? th_db_open(dir, o.durability, &err) : NULL;
+        if (!dir)
+            th_error_set(&err, "no data directory: give --data DIR");
+        free(dir);
+        if (!db) {
+            th_engine_free(engine);
+            th_manifest_free(manifest);
+            free(o.messages);
+            return cli_usage_error("%s", err.msg);
+        }
+    }
+    th_spawn_options spawn = {.db = db};
+    th_actor *actor = th_actor_spawn_with(engine, manifest, &spawn, &err);
     if (!actor) {
+        th_db_close(db);
         th_engine_free(engine);
         th_manifest_free(manifest);
         free(o.messages);
@@ -295,19 +254,28 @@ int cmd_run(int argc, char **argv)
     }
 
     outcome out = {.responses = json_array()};
+    if (!o.json) {
+        printf("actor     %s %s\n", th_manifest_name(manifest), th_actor_id(actor));
+        fflush(stdout);
+    }
     deliver(actor, &o, &out);
     th_actor_stop(actor);
+    if (db && th_db_sync(db, &err) && !out.error[0]) {
+        snprintf(out.error, sizeof out.error, "storing the chain failed: %s", err.msg);
+        out.error_kind = "storage";
+    }
     th_verify_report rep;
     th_chain_verify(th_actor_chain(actor), &rep);
     if (o.json)
         print_json(actor, manifest, &out, &rep, &o);
     else
-        print_text(actor, manifest, &out, &rep, &o);
+        print_text(actor, &rep, &o);
     if (out.error[0])
         fprintf(stderr, "theater: %s\n", out.error);
 
     json_decref(out.responses);
     th_actor_free(actor);
+    th_db_close(db);
     th_engine_free(engine);
     th_manifest_free(manifest);
     free(o.messages);

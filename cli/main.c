@@ -2,6 +2,7 @@
  * they do. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -14,9 +15,18 @@ static const char usage[] =
     "tamper-evident SHA-256 hash chain.\n"
     "\n"
     "commands:\n"
-    "  run MANIFEST [--send JSON]... [--request JSON]... [--json] [--chain]\n"
+    "  run MANIFEST [--send JSON]... [--request JSON]... [--data DIR] [--json] [--chain]\n"
     "                 run one actor in this process, deliver messages in order,\n"
     "                 print the responses, final state and chain head\n"
+    "  chain verify ID | --all      check stored chains, event by event\n"
+    "  chain show ID [--from N] [--limit K]\n"
+    "                 print a stored chain, one event per line\n"
+    "  chain export ID -o FILE      write a chain (and its states and package) to a file\n"
+    "  chain import FILE            verify an exported chain and store it\n"
+    "  state ID [--at N]            print an actor's state (after event N)\n"
+    "\n"
+    "Stored chains live in the data directory: --data DIR, else $THEATER_HOME,\n"
+    "else ~/.theater. Actor ids may be abbreviated to a unique prefix.\n"
     "\n"
     "options:\n"
     "  --version      print the version\n"
@@ -33,6 +43,23 @@ int cli_usage_error(const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     return EXIT_USAGE;
+}
+
+char *cli_data_dir(const char *flag)
+{
+    if (flag)
+        return strdup(flag);
+    const char *home = getenv("THEATER_HOME");
+    if (home && *home)
+        return strdup(home);
+    const char *user = getenv("HOME");
+    if (!user || !*user)
+        return NULL;
+    size_t n = strlen(user) + sizeof "/.theater";
+    char *dir = malloc(n);
+    if (dir)
+        snprintf(dir, n, "%s/.theater", user);
+    return dir;
 }
 
 bool cli_is_help(const char *arg)
@@ -57,5 +84,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "chain") == 0)
+        return cmd_chain(argc - 1, argv + 1);
+    if (strcmp(cmd, "state") == 0)
+        return cmd_state(argc - 1, argv + 1);
     return cli_usage_error("unknown command '%s' (see `theater --help`)", cmd);
 }

@@ -127,14 +127,42 @@ typedef struct th_verify_report {
 /* Recomputes every hash and link. Returns true when the chain is intact. */
 bool th_chain_verify(const th_chain *chain, th_verify_report *report);
 
+/* ---- Persistence ---------------------------------------------------------- */
+
+/* A data directory's database: the actor registry and every actor's chain
+ * and states (docs/storage.md). */
+typedef struct th_db th_db;
+
+typedef enum th_durability {
+    TH_DURABILITY_OFF = 0,    /* committed in batches, never fsync'd: benchmarks and tests */
+    TH_DURABILITY_BATCH = 1,  /* group commit, fsync'd within a bounded delay (default) */
+    TH_DURABILITY_ALWAYS = 2, /* fsync'd before any effect of an event is acknowledged */
+} th_durability;
+
+/* Opens (creating if needed) DIR/theater.db; see docs/storage.md. */
+th_db *th_db_open(const char *dir, th_durability durability, th_error *err);
+/* Commits everything queued, then closes. */
+void th_db_close(th_db *db);
+
 /* ---- Actors -------------------------------------------------------------- */
 
 typedef struct th_actor th_actor;
 
 /* Loads the manifest's package, refuses imports the manifest does not grant,
  * instantiates it, records the spawn and calls the actor's init. The
- * manifest must outlive the actor. */
+ * manifest must outlive the actor. Nothing is persisted. */
 th_actor *th_actor_spawn(th_engine *engine, const th_manifest *manifest, th_error *err);
+
+typedef struct th_spawn_options {
+    /* Persist the actor (registry, chain, states) in this database; NULL:
+     * keep everything in memory. The database must outlive the actor. */
+    th_db *db;
+    /* The supervising actor's id, recorded in the registry; NULL: none. */
+    const char *parent_id;
+} th_spawn_options;
+
+th_actor *th_actor_spawn_with(th_engine *engine, const th_manifest *manifest,
+                              const th_spawn_options *opts, th_error *err);
 /* Records a stop event ("ended") unless the actor has already stopped. */
 void th_actor_stop(th_actor *actor);
 /* Frees the actor and its chain (stop it first to record the stop). */

@@ -283,6 +283,8 @@ th_module *th_module_new(th_engine *engine, const uint8_t *wasm, size_t len,
 {
     th_module *m = th_xcalloc(1, sizeof *m);
     memcpy(m->hash, hash, TH_HASH_SIZE);
+    m->wasm = th_xmemdup(wasm, len);
+    m->wasm_len = len;
     m->module = compile(engine, wasm, len, hash, err);
     if (!m->module || validate(m, err))
         goto fail;
@@ -306,6 +308,7 @@ void th_module_free(th_module *m)
     if (m->module)
         wasmtime_module_delete(m->module);
     free(m->imports);
+    free(m->wasm);
     free(m);
 }
 

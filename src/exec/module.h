@@ -11,6 +11,9 @@
 struct th_module {
     th_module *next; /* in the engine's table */
     uint8_t hash[TH_HASH_SIZE];
+    uint8_t *wasm; /* the package's bytes, for storing it by hash */
+    size_t wasm_len;
+    const void *stored_in; /* the database it was last stored in (an identity only) */
     wasmtime_module_t *module;
     wasmtime_instance_pre_t *pre; /* pre-linked for fast instantiation */
     const th_import **imports;    /* catalogue entry per import, in order */

@@ -459,6 +459,35 @@ static int read_limits(reader *r, const toml_kv *kv)
     return 0;
 }
 
+static const char *const runtime_keys[] = {"durability", NULL};
+static const char *const durability_names[] = {"off", "batch", "always", NULL};
+
+/* [runtime]: how this actor's chain is persisted (docs/storage.md). */
+static int read_runtime(reader *r, const toml_kv *kv)
+{
+    const toml_value *t = kv->value;
+    if (check_kind(r, "runtime", t, TOML_TABLE))
+        return -1;
+    for (size_t i = 0; i < t->tab.len; i++) {
+        const toml_kv *item = &t->tab.items[i];
+        const toml_value *v = item->value;
+        if (strcmp(item->key, "durability") != 0)
+            return fail_unknown_key(r, item, "[runtime]", runtime_keys);
+        if (check_kind(r, "durability", v, TOML_STRING))
+            return -1;
+        size_t d = 0;
+        while (durability_names[d] && strcmp(v->str.ptr, durability_names[d]) != 0)
+            d++;
+        if (!durability_names[d])
+            return fail_at(r, v->line, v->col,
+                           "'durability' must be \"always\", \"batch\" or \"off\", found \"%s\"",
+                           v->str.ptr);
+        r->m->has_durability = true;
+        r->m->durability = (th_durability)d;
+    }
+    return 0;
+}
+
 /* ---- Handlers --------------------------------------------------------------- */
 
 static int check_string_choice(reader *r, const config_key *key, const toml_value *v)
@@ -645,6 +674,7 @@ static const field fields[] = {
     {"initial_state", read_initial_state},
     {"initial_state_file", read_initial_state_file},
     {"limits", read_limits},
+    {"runtime", read_runtime},
     {"handlers", read_handlers},
 };
 #define N_FIELDS (sizeof fields / sizeof fields[0])
@@ -691,6 +721,7 @@ th_manifest *th_manifest_parse(const char *text, size_t len, const char *path, t
         return NULL;
     th_manifest *m = th_xcalloc(1, sizeof *m);
     m->doc = doc;
+    m->text = th_xstrndup(text, len); /* toml_parse refused any NUL in it */
     m->path = path ? th_xstrdup(path) : NULL;
     m->dir = directory_of(path);
     m->limits.memory_bytes = (uint64_t)TH_DEFAULT_MEMORY_MB << 20;
@@ -728,6 +759,7 @@ void th_manifest_free(th_manifest *m)
 {
     if (!m)
         return;
+    free(m->text);
     free(m->path);
     free(m->dir);
     free(m->name);

@@ -46,6 +46,7 @@ typedef struct th_limits {
 #define TH_DEFAULT_TIME_MS 10000
 
 struct th_manifest {
+    char *text;        /* the manifest as written (kept for the registry) */
     char *path;        /* as given */
     char *dir;         /* directory relative paths are resolved against */
     char *name;        /* required */
@@ -58,6 +59,8 @@ struct th_manifest {
     th_handler_grant *handlers; /* owned array */
     size_t n_handlers;
     th_limits limits;
+    bool has_durability; /* [runtime] durability; otherwise the data directory's */
+    th_durability durability;
     toml_value *doc; /* the parsed document; owns what handler configs point to */
 };
 

@@ -1,6 +1,7 @@
 #include "runtime/actor.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -37,14 +38,34 @@ static void record(th_actor *actor, th_event_type type, const char *name, const 
     size_t input_len = b->len;
     if (output)
         th_val_encode(output, b);
-    th_chain_append(actor->chain, type, name, b->data, input_len, b->data + input_len,
-                    b->len - input_len, actor->has_state ? actor->state_hash : NULL, now_ns());
+    const th_event *ev =
+        th_chain_append(actor->chain, type, name, b->data, input_len, b->data + input_len,
+                        b->len - input_len, actor->has_state ? actor->state_hash : NULL, now_ns());
+    if (actor->db) {
+        bool with_state = actor->has_state && actor->state_unsaved;
+        th_db_append_event(actor->db, actor->id, ev, with_state ? actor->state.data : NULL,
+                           with_state ? actor->state.len : 0);
+        actor->state_unsaved = false;
+    }
+}
+
+/* In `always` durability nothing of a call is acknowledged (returned to the
+ * caller) before its events are on disk. */
+static int make_durable(th_actor *actor, th_error *err)
+{
+    if (!actor->db || actor->durability != TH_DURABILITY_ALWAYS)
+        return 0;
+    if (th_db_sync(actor->db, err) == 0)
+        return 0;
+    return th_error_wrap(err, "actor %s: its events could not be made durable",
+                         actor->manifest->name);
 }
 
 static void set_state(th_actor *actor, const th_val *state)
 {
     th_buf_reset(&actor->state);
     actor->has_state = state->var.disc == 1;
+    actor->state_unsaved = true;
     if (actor->has_state) {
         const th_val *bytes = state->var.payload;
         th_buf_append(&actor->state, bytes->bytes.ptr, bytes->bytes.len);
@@ -67,6 +88,9 @@ static void stop(th_actor *actor, const char *reason)
         return;
     record(actor, TH_EV_STOP, reason, NULL, NULL);
     actor->stopped = true;
+    if (actor->db)
+        th_db_set_status(actor->db, actor->id,
+                         strcmp(reason, "failed") == 0 ? "failed" : "stopped");
 }
 
 /* The chain's record of the host call, made between the call and return
@@ -111,6 +135,8 @@ int th_actor_invoke(th_actor *actor, th_export_id id, const th_val *params, th_v
         th_error_set(err, "actor %s failed in %s: %s: %s", actor->manifest->name, e->name,
                      actor->fault_kind, fault.message);
         th_error_mark_actor(err);
+        th_error ignored; /* the failure above is the news; a sync error is sticky */
+        make_durable(actor, &ignored);
         return -1;
     }
 
@@ -123,6 +149,8 @@ int th_actor_invoke(th_actor *actor, th_export_id id, const th_val *params, th_v
         th_error_set(err, "actor %s returned an error from %s: %.*s", actor->manifest->name,
                      e->name, (int)msg->bytes.len, (const char *)msg->bytes.ptr);
         th_error_mark_actor(err);
+        th_error ignored;
+        make_durable(actor, &ignored);
         return -1;
     }
     const th_val *ok = result->var.payload;
@@ -135,7 +163,7 @@ int th_actor_invoke(th_actor *actor, th_export_id id, const th_val *params, th_v
         *results = rest;
     if (actor->shutdown_requested)
         stop(actor, "shutdown");
-    return 0;
+    return make_durable(actor, err);
 }
 
 static void new_id(char out[33])
@@ -170,15 +198,43 @@ static int check_served(const th_manifest *m, th_error *err)
     for (size_t i = 0; i < m->n_handlers; i++) {
         const th_handler_grant *g = &m->handlers[i];
         if (!th_handler_served(g->type))
-            return th_error_set(err, "%s:%d:%d: the '%s' handler is not served by this version "
-                                     "of Theater yet",
+            return th_error_set(err,
+                                "%s:%d:%d: the '%s' handler is not served by this version "
+                                "of Theater yet",
                                 m->path ? m->path : "<manifest>", g->line, g->col,
                                 th_handler_type_name(g->type));
     }
     return 0;
 }
 
+/* Registers the actor and its package before its first event. */
+static void register_actor(th_actor *actor, const char *parent_id)
+{
+    th_module *module = actor->module;
+    if (module->stored_in != actor->db) {
+        th_db_put_package(actor->db, module->hash, module->wasm, module->wasm_len);
+        module->stored_in = actor->db;
+    }
+    th_actor_record rec = {
+        .name = actor->manifest->name,
+        .manifest_path = actor->manifest->path,
+        .manifest = actor->manifest->text,
+        .status = "running",
+        .created_ns = now_ns(),
+    };
+    memcpy(rec.id, actor->id, sizeof rec.id);
+    snprintf(rec.parent, sizeof rec.parent, "%s", parent_id ? parent_id : "");
+    memcpy(rec.package_hash, module->hash, TH_HASH_SIZE);
+    th_db_put_actor(actor->db, &rec);
+}
+
 th_actor *th_actor_spawn(th_engine *engine, const th_manifest *manifest, th_error *err)
+{
+    return th_actor_spawn_with(engine, manifest, NULL, err);
+}
+
+th_actor *th_actor_spawn_with(th_engine *engine, const th_manifest *manifest,
+                              const th_spawn_options *opts, th_error *err)
 {
     if (check_served(manifest, err))
         return NULL;
@@ -195,6 +251,12 @@ th_actor *th_actor_spawn(th_engine *engine, const th_manifest *manifest, th_erro
     actor->module = module;
     actor->chain = th_chain_new();
     new_id(actor->id);
+    actor->db = opts ? opts->db : NULL;
+    if (actor->db) {
+        actor->durability =
+            manifest->has_durability ? manifest->durability : th_db_durability(actor->db);
+        register_actor(actor, opts->parent_id);
+    }
     if (manifest->has_initial_state) {
         th_val *bytes =
             th_val_bytes(&actor->call_arena, manifest->initial_state, manifest->initial_state_len);
@@ -205,6 +267,7 @@ th_actor *th_actor_spawn(th_engine *engine, const th_manifest *manifest, th_erro
     actor->inst = th_instance_new(engine, module, &manifest->limits, actor, record_host_call, err);
     if (!actor->inst) {
         th_error_wrap(err, "actor %s", manifest->name);
+        stop(actor, "failed");
         th_actor_free(actor);
         return NULL;
     }
@@ -212,6 +275,7 @@ th_actor *th_actor_spawn(th_engine *engine, const th_manifest *manifest, th_erro
     th_val *params = th_val_tuple(&actor->call_arena, 1);
     params->list.items[0] = *th_val_string(&actor->call_arena, actor->id, strlen(actor->id));
     if (th_actor_invoke(actor, TH_EXPORT_INIT, params, NULL, err)) {
+        stop(actor, "failed"); /* its chain stays in the database, if any */
         th_actor_free(actor);
         return NULL;
     }

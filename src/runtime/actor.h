@@ -8,6 +8,7 @@
 #include "common/buf.h"
 #include "exec/instance.h"
 #include "manifest/manifest.h"
+#include "store/db.h"
 
 struct th_actor {
     th_engine *engine;
@@ -22,8 +23,11 @@ struct th_actor {
     bool stopped;
     bool shutdown_requested; /* runtime.shutdown was called during this call */
     const char *fault_kind;  /* of the last failed call, or NULL */
-    th_arena call_arena;     /* values of the call in progress */
-    th_buf scratch;          /* encodings on their way into the chain */
+    th_db *db;               /* NULL: nothing is persisted */
+    th_durability durability;
+    bool state_unsaved;  /* the current state's bytes are not in the db yet */
+    th_arena call_arena; /* values of the call in progress */
+    th_buf scratch;      /* encodings on their way into the chain */
 };
 
 /* Calls an export with its params (a tuple, without the state, allocated in

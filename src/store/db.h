@@ -23,17 +23,11 @@
 #define TH_BATCH_MAX_DELAY_MS 10
 #define TH_BATCH_MAX_EVENTS 4096
 
-typedef enum th_durability {
-    TH_DURABILITY_OFF = 0,    /* committed in batches, never fsync'd: benchmarks and tests */
-    TH_DURABILITY_BATCH = 1,  /* group commit, fsync'd within TH_BATCH_MAX_DELAY_MS */
-    TH_DURABILITY_ALWAYS = 2, /* th_db_sync returns only once everything queued is fsync'd */
-} th_durability;
+/* th_durability and th_db are declared in theater/theater.h (public). */
 
 /* "off", "batch", "always"; th_durability_parse returns -1 for anything else. */
 const char *th_durability_name(th_durability d);
 int th_durability_parse(const char *s);
-
-typedef struct th_db th_db;
 
 /* Opens DIR/theater.db, creating DIR and the database when absent, in WAL
  * mode, and migrates an older schema to TH_SCHEMA_VERSION (each migration in
@@ -46,18 +40,20 @@ th_db *th_db_open(const char *dir, th_durability durability, th_error *err);
 /* Commits everything queued (fsync'd), stops the writer, closes. */
 void th_db_close(th_db *db);
 const char *th_db_path(const th_db *db);
+/* The durability the database was opened with. */
+th_durability th_db_durability(const th_db *db);
 int th_db_schema_version(th_db *db); /* as stored in meta */
 
 /* ---- Writes (queued to the writer thread, applied in order) ------------- */
 
 typedef struct th_actor_record {
     char id[33];
-    char parent[33];           /* "" when none */
+    char parent[33]; /* "" when none */
     const char *name;
     const char *manifest_path; /* may be NULL */
     const char *manifest;      /* the manifest's text as read */
     uint8_t package_hash[TH_HASH_SIZE];
-    const char *status;        /* "running", "stopped", "failed" */
+    const char *status; /* "running", "stopped", "failed" */
     int64_t created_ns;
 } th_actor_record;
 
@@ -71,8 +67,8 @@ void th_db_put_package(th_db *db, const uint8_t hash[TH_HASH_SIZE], const uint8_
  * already stored). In the same transaction as the event, the registry's
  * head, event count and state hash for the actor are updated, so the
  * registry and the events never disagree after a crash. */
-void th_db_append_event(th_db *db, const char *actor_id, const th_event *ev,
-                        const uint8_t *state, size_t state_len);
+void th_db_append_event(th_db *db, const char *actor_id, const th_event *ev, const uint8_t *state,
+                        size_t state_len);
 void th_db_set_status(th_db *db, const char *actor_id, const char *status);
 
 /* Waits until everything queued before the call is committed (and
@@ -112,8 +108,7 @@ void th_db_reader_close(th_db_reader *r);
 
 /* Looks an actor up by id or by a unique prefix of it (>= 4 hex digits).
  * Errors: no such actor; an ambiguous prefix (naming two matches). */
-int th_db_find_actor(th_db_reader *r, const char *id_or_prefix, th_actor_info *out,
-                     th_error *err);
+int th_db_find_actor(th_db_reader *r, const char *id_or_prefix, th_actor_info *out, th_error *err);
 /* Calls fn for every actor, oldest first; stops early when fn returns non-zero. */
 int th_db_list_actors(th_db_reader *r, int (*fn)(void *ud, const th_actor_info *info), void *ud,
                       th_error *err);
@@ -126,7 +121,11 @@ th_chain *th_db_load_chain(th_db_reader *r, const th_actor_info *actor, uint64_t
                            uint64_t limit, th_error *err);
 /* A state's bytes by hash; *out is malloc'd. Returns 1 when found, 0 when
  * absent, -1 on error. */
-int th_db_get_state(th_db_reader *r, const uint8_t hash[TH_HASH_SIZE], uint8_t **out,
-                    size_t *len, th_error *err);
+int th_db_get_state(th_db_reader *r, const uint8_t hash[TH_HASH_SIZE], uint8_t **out, size_t *len,
+                    th_error *err);
+
+/* A package's wasm bytes by hash; same conventions as th_db_get_state. */
+int th_db_get_package(th_db_reader *r, const uint8_t hash[TH_HASH_SIZE], uint8_t **out, size_t *len,
+                      th_error *err);
 
 #endif

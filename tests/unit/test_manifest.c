@@ -177,7 +177,23 @@ TEST(minimal_manifest_has_defaults)
     CHECK(th_manifest_grant(m, TH_HANDLER_RUNTIME) == NULL);
     CHECK(!th_manifest_grants(m, TH_HANDLER_MESSAGE_SERVER));
     CHECK(m->doc && m->doc->kind == TOML_TABLE);
+    CHECK(!m->has_durability);
     th_manifest_free(m);
+}
+
+TEST(runtime_durability)
+{
+    static const char *const names[] = {"off", "batch", "always"};
+    for (int d = 0; d < 3; d++) {
+        char text[256];
+        snprintf(text, sizeof text, HEAD "[runtime]\ndurability = \"%s\"\n", names[d]);
+        th_manifest *m = parse_ok(text, "m.toml");
+        if (!m)
+            continue;
+        CHECK(m->has_durability);
+        CHECK_EQ_INT(m->durability, d);
+        th_manifest_free(m);
+    }
 }
 
 TEST(limits_at_their_bounds_and_other_forms)
@@ -391,7 +407,7 @@ static const bad_manifest bad_manifests[] = {
      "m.toml:2:1: unknown key 'nmae' in the manifest (did you mean 'name'?)"},
     {HEAD "zzz = 1\n",
      "m.toml:4:1: unknown key 'zzz' in the manifest (expected 'name', 'version', 'description', "
-     "'package', 'initial_state', 'initial_state_file', 'limits' or 'handlers')"},
+     "'package', 'initial_state', 'initial_state_file', 'limits', 'runtime' or 'handlers')"},
     {HEAD "[handler]\ntype = \"runtime\"\n",
      "m.toml:4:2: unknown key 'handler' in the manifest (did you mean 'handlers'?)"},
     {"version = \"1\"\npackage = \"x.wasm\"\n", "m.toml: missing required key 'name'"},
@@ -421,6 +437,13 @@ static const bad_manifest bad_manifests[] = {
     {HEAD "initial_state = '{}'\ninitial_state_file = \"s.json\"\n",
      "m.toml:5:1: 'initial_state' and 'initial_state_file' cannot both be set (the other is at "
      "4:1)"},
+    /* runtime */
+    {HEAD "[runtime]\ndurability = \"sometimes\"\n",
+     "m.toml:5:14: 'durability' must be \"always\", \"batch\" or \"off\", found \"sometimes\""},
+    {HEAD "[runtime]\ndurability = 1\n",
+     "m.toml:5:14: 'durability' must be a string, found integer"},
+    {HEAD "[runtime]\ndurabilty = \"off\"\n",
+     "m.toml:5:1: unknown key 'durabilty' in [runtime] (did you mean 'durability'?)"},
     /* limits */
     {HEAD "[limits]\nmemory_mb = \"16\"\n",
      "m.toml:5:13: 'memory_mb' must be an integer, found string"},
@@ -523,6 +546,7 @@ int main(void)
     make_tmpdir();
     RUN(full_manifest_reads_back);
     RUN(minimal_manifest_has_defaults);
+    RUN(runtime_durability);
     RUN(limits_at_their_bounds_and_other_forms);
     RUN(relative_paths_resolve_against_the_manifest);
     RUN(initial_state_file);

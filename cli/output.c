@@ -1,0 +1,109 @@
+#include "cli/output.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+
+#include "chain/chain.h"
+#include "common/hex.h"
+#include "common/utf8.h"
+#include "common/value.h"
+
+/* Bytes that parse as JSON become that JSON, other UTF-8 a string, and
+ * anything else {"hex": "..."}: nothing an actor returns is dropped. */
+json_t *bytes_to_json(const uint8_t *p, size_t len)
+{
+    json_t *j = json_loadb((const char *)p, len, JSON_DECODE_ANY, NULL);
+    if (!j && th_utf8_valid(p, len))
+        j = json_stringn((const char *)p, len);
+    if (!j) {
+        char *hex = malloc(2 * len + 1);
+        if (!hex)
+            return NULL;
+        th_hex_encode(p, len, hex);
+        j = json_pack("{s:s}", "hex", hex);
+        free(hex);
+    }
+    return j;
+}
+
+/* The cases of WIT actor-error, as trap events record them. */
+static const char *const fault_kinds[] = {"trap", "timeout", "out-of-memory", "export-error",
+                                          "abi-violation"};
+
+void render_payload(const uint8_t *p, size_t len, th_buf *out)
+{
+    if (!len)
+        return;
+    th_arena a = TH_ARENA_INIT;
+    th_error err;
+    th_val *v = th_val_decode(&a, p, len, &err);
+    if (v && v->kind == TH_VAL_VARIANT && v->var.disc < 5 && v->var.payload &&
+        v->var.payload->kind == TH_VAL_STRING)
+        th_buf_printf(out, "%s: %.*s", fault_kinds[v->var.disc], (int)v->var.payload->bytes.len,
+                      (const char *)v->var.payload->bytes.ptr);
+    else if (v)
+        th_val_render(v, out, 120);
+    else
+        th_buf_printf(out, "<%zu bytes: %s>", len, err.msg);
+    th_arena_free(&a);
+}
+
+/* "input -> output", each rendered. */
+static void render_io(const th_event *ev, th_buf *out)
+{
+    render_payload(ev->input, ev->input_len, out);
+    if (ev->input_len && ev->output_len)
+        th_buf_append_str(out, " -> ");
+    render_payload(ev->output, ev->output_len, out);
+}
+
+void print_chain_text(const th_chain *chain)
+{
+    th_buf b = TH_BUF_INIT;
+    for (size_t i = 0; i < th_chain_length(chain); i++) {
+        const th_event *ev = th_chain_event(chain, i);
+        char hash[17];
+        th_hex_encode(ev->hash, 8, hash);
+        th_buf_reset(&b);
+        /* names come from storage too, where anyone may have written them */
+        th_utf8_escape((const uint8_t *)ev->name, strlen(ev->name), &b);
+        th_buf_append_byte(&b, ' ');
+        render_io(ev, &b);
+        printf("  %4" PRIu64 "  %-6s %s  %s\n", ev->index, th_event_type_name(ev->type), hash,
+               th_buf_cstr(&b));
+    }
+    th_buf_free(&b);
+}
+
+json_t *event_json(const th_event *ev)
+{
+    char hash[65], parent[65], state[65];
+    th_hex_encode(ev->hash, TH_HASH_SIZE, hash);
+    th_hex_encode(ev->parent, TH_HASH_SIZE, parent);
+    th_hex_encode(ev->state_hash, TH_HASH_SIZE, state);
+    th_buf b = TH_BUF_INIT;
+    render_io(ev, &b);
+    json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:I, s:s%, s:s%, s:o}", "index",
+                          (json_int_t)ev->index, "type", th_event_type_name(ev->type), "hash",
+                          hash, "parent", parent, "timestamp_ns", (json_int_t)ev->timestamp_ns,
+                          "name", ev->name, strlen(ev->name), "summary", b.data ? (char *)b.data : "",
+                          b.len, "state_hash", ev->has_state ? json_string(state) : json_null());
+    th_buf_free(&b);
+    return o;
+}
+
+json_t *chain_json(const th_chain *chain)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < th_chain_length(chain); i++) {
+        const th_event *ev = th_chain_event(chain, i);
+        json_t *o = event_json(ev);
+        if (!o) /* a name that is not UTF-8: only a tampered chain has one */
+            o = json_pack("{s:I, s:s}", "index", (json_int_t)ev->index, "error",
+                          "this event's name is not valid UTF-8");
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
