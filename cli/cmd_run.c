@@ -12,6 +12,7 @@
 #include "common/hex.h"
 #include "common/utf8.h"
 #include "common/value.h"
+#include "manifest/manifest.h"
 #include "store/db.h"
 #include "theater/theater.h"
 
@@ -228,8 +229,13 @@ int cmd_run(int argc, char **argv)
     th_db *db = NULL;
     const char *home = getenv("THEATER_HOME");
     if (o.data || (home && *home)) {
+        /* fsync is the database's setting, so a manifest asking for more
+         * durability than the command line raises it */
+        th_durability d = o.durability;
+        if (manifest->has_durability && manifest->durability > d)
+            d = manifest->durability;
         char *dir = cli_data_dir(o.data);
-        db = dir ? th_db_open(dir, o.durability, &err) : NULL;
+        db = dir ? th_db_open(dir, d, &err) : NULL;
         if (!dir)
             th_error_set(&err, "no data directory: give --data DIR");
         free(dir);
