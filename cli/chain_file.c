@@ -101,9 +101,8 @@ int chain_file_export(th_db_reader *r, const char *id_or_prefix, const char *pat
     json_t *events = json_array(), *states = json_object();
     for (size_t i = 0; i < th_chain_length(chain); i++)
         json_array_append_new(events, stored_event_json(th_chain_event(chain, i)));
-    root = json_pack("{s:s, s:i, s:o, s:o, s:o}", "format", FORMAT_NAME, "version",
-                     FORMAT_VERSION, "actor", actor_json(&info), "events", events, "states",
-                     states);
+    root = json_pack("{s:s, s:i, s:o, s:o, s:o}", "format", FORMAT_NAME, "version", FORMAT_VERSION,
+                     "actor", actor_json(&info), "events", events, "states", states);
     if (!root) {
         th_error_set(err, "cannot encode the chain of %s as JSON", info.id);
         goto done;
@@ -120,7 +119,8 @@ int chain_file_export(th_db_reader *r, const char *id_or_prefix, const char *pat
         free(wasm);
     }
     int flags = JSON_INDENT(1) | JSON_ENSURE_ASCII;
-    if (strcmp(path, "-") == 0 ? json_dumpf(root, stdout, flags) : json_dump_file(root, path, flags))
+    if (strcmp(path, "-") == 0 ? json_dumpf(root, stdout, flags)
+                               : json_dump_file(root, path, flags))
         th_error_set(err, "cannot write %s", path);
     else
         rc = 0;
@@ -160,8 +160,8 @@ static const char *get_string(reader *rd, json_t *obj, const char *key, const ch
     return json_string_value(v);
 }
 
-static int get_hex(reader *rd, json_t *obj, const char *key, const char *where,
-                   const uint8_t **out, size_t *len, size_t want_len)
+static int get_hex(reader *rd, json_t *obj, const char *key, const char *where, const uint8_t **out,
+                   size_t *len, size_t want_len)
 {
     char at[128];
     snprintf(at, sizeof at, "%s.%s", where, key);
@@ -253,8 +253,8 @@ static int existing_actor(th_db *db, const char *id, th_actor_info *info, th_err
     return found;
 }
 
-static int store(th_db *db, const th_actor_info *a, const th_chain *chain,
-                 json_t *states, const uint8_t *wasm, size_t wasm_len, th_error *err)
+static int store(th_db *db, const th_actor_info *a, const th_chain *chain, json_t *states,
+                 const uint8_t *wasm, size_t wasm_len, th_error *err)
 {
     th_actor_record rec = {
         .name = a->name,
@@ -338,8 +338,7 @@ int chain_file_import(th_db *db, const char *path, char id_out[33], th_error *er
     if (!format || get_int(&rd, root, "version", "(top level)", &version))
         goto done;
     if (strcmp(format, FORMAT_NAME) != 0 || version != FORMAT_VERSION) {
-        th_error_set(err, "%s is not a theater chain export of version %d", path,
-                     FORMAT_VERSION);
+        th_error_set(err, "%s is not a theater chain export of version %d", path, FORMAT_VERSION);
         goto done;
     }
     if (!json_is_object(actor) || !json_is_array(events)) {
@@ -375,8 +374,7 @@ int chain_file_import(th_db *db, const char *path, char id_out[33], th_error *er
         goto done;
     th_verify_report rep;
     if (!th_chain_verify(chain, &rep)) {
-        th_error_set(err, "%s: the chain of actor %s does not verify: %s", path, a.id,
-                     rep.reason);
+        th_error_set(err, "%s: the chain of actor %s does not verify: %s", path, a.id, rep.reason);
         rc = 1;
         goto done;
     }
@@ -399,8 +397,9 @@ int chain_file_import(th_db *db, const char *path, char id_out[33], th_error *er
         if (old.event_count == (uint64_t)count && memcmp(old.head, a.head, TH_HASH_SIZE) == 0)
             th_error_set(err, "actor %s is already stored with this chain", a.id);
         else
-            th_error_set(err, "actor %s is already stored with a different chain (%" PRIu64
-                              " events); nothing was imported",
+            th_error_set(err,
+                         "actor %s is already stored with a different chain (%" PRIu64
+                         " events); nothing was imported",
                          a.id, old.event_count);
         goto done;
     }

@@ -134,9 +134,9 @@ static int verify_one(void *ud, const th_actor_info *info)
     if (!rep.ok)
         v->bad++;
     if (v->json) {
-        json_t *o = json_pack("{s:s, s:s, s:b, s:I, s:I, s:f}", "id", info->id, "name",
-                              info->name, "ok", rep.ok, "events", (json_int_t)rep.events_checked,
-                              "bytes", (json_int_t)rep.bytes_checked, "ms", ms);
+        json_t *o = json_pack("{s:s, s:s, s:b, s:I, s:I, s:f}", "id", info->id, "name", info->name,
+                              "ok", rep.ok, "events", (json_int_t)rep.events_checked, "bytes",
+                              (json_int_t)rep.bytes_checked, "ms", ms);
         if (o && !rep.ok) {
             json_object_set_new(o, "first_bad", json_integer((json_int_t)rep.first_bad));
             json_object_set_new(o, "reason", json_string(rep.reason));
@@ -147,8 +147,7 @@ static int verify_one(void *ud, const th_actor_info *info)
         printf("%s %s: ok, %zu events, %zu bytes, %.1f ms\n", info->id, info->name,
                rep.events_checked, rep.bytes_checked, ms);
     } else {
-        printf("%s %s: FAILED at event %zu: %s\n", info->id, info->name, rep.first_bad,
-               rep.reason);
+        printf("%s %s: FAILED at event %zu: %s\n", info->id, info->name, rep.first_bad, rep.reason);
     }
     th_chain_free(chain);
     return 0;
@@ -209,15 +208,15 @@ static int chain_show(const chain_opts *o)
         return cli_usage_error("%s", err.msg);
     }
     if (o->json) {
-        json_t *root = json_pack("{s:s, s:s, s:I, s:o}", "id", info.id, "name", info.name,
-                                 "event_count", (json_int_t)info.event_count, "events",
-                                 chain_json(chain));
+        json_t *root =
+            json_pack("{s:s, s:s, s:I, s:o}", "id", info.id, "name", info.name, "event_count",
+                      (json_int_t)info.event_count, "events", chain_json(chain));
         json_dumpf(root, stdout, JSON_INDENT(2));
         fputc('\n', stdout);
         json_decref(root);
     } else {
-        printf("actor %s %s, %" PRIu64 " events, status %s\n", info.id, info.name,
-               info.event_count, info.status);
+        printf("actor %s %s, %" PRIu64 " events, status %s\n", info.id, info.name, info.event_count,
+               info.status);
         print_chain_text(chain);
     }
     th_chain_free(chain);
@@ -278,6 +277,5 @@ int cmd_chain(int argc, char **argv)
         return chain_export(&o);
     if (strcmp(o.verb, "import") == 0)
         return chain_import(&o);
-    return cli_usage_error("chain: unknown subcommand '%s' (verify, show, export, import)",
-                           o.verb);
+    return cli_usage_error("chain: unknown subcommand '%s' (verify, show, export, import)", o.verb);
 }

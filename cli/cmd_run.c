@@ -17,8 +17,8 @@
 #include "theater/theater.h"
 
 static const char run_usage[] =
-    "usage: theater run MANIFEST [--send JSON]... [--request JSON]... [--data DIR]\n"
-    "                   [--durability always|batch|off] [--json] [--chain]\n"
+    "usage: theater run (MANIFEST | --resume ID) [--send JSON]... [--request JSON]...\n"
+    "                   [--data DIR] [--durability always|batch|off] [--json] [--chain]\n"
     "\n"
     "Spawns the actor the manifest describes, calls its init, delivers the\n"
     "messages in the order given (--send: one-way, handle-send; --request:\n"
@@ -35,6 +35,9 @@ static const char run_usage[] =
     "                   head, verified (and error when a message failed)\n"
     "  --chain          also print every event of the chain\n"
     "  --data DIR       persist in this data directory\n"
+    "  --resume ID      bring a stored actor back from its last state (in the data\n"
+    "                   directory: --data, $THEATER_HOME or ~/.theater) instead of\n"
+    "                   spawning one: its chain continues, init is not called again\n"
     "  --durability M   always, batch (default) or off; a manifest's [runtime]\n"
     "                   durability takes precedence for its actor\n"
     "\n"
@@ -52,6 +55,7 @@ typedef struct run_opts {
     size_t n_messages;
     bool json, chain;
     const char *data;
+    const char *resume; /* an actor id (prefix) to resume instead of a manifest */
     th_durability durability;
 } run_opts;
 
@@ -76,6 +80,10 @@ static int parse_args(int argc, char **argv, run_opts *o)
                                        o->n_messages + 1, jerr.text, jerr.column);
             json_decref(j);
             o->messages[o->n_messages++] = (message){a[2] == 'r', text};
+        } else if (strcmp(a, "--resume") == 0) {
+            if (i + 1 >= argc)
+                return cli_usage_error("--resume needs an actor id");
+            o->resume = argv[++i];
         } else if (strcmp(a, "--data") == 0) {
             if (i + 1 >= argc)
                 return cli_usage_error("--data needs a directory");
@@ -98,8 +106,8 @@ static int parse_args(int argc, char **argv, run_opts *o)
             return cli_usage_error("run: one manifest at a time ('%s' is extra)", a);
         }
     }
-    if (!o->manifest)
-        return cli_usage_error("run: a MANIFEST is required (see `theater run --help`)");
+    if (!o->manifest == !o->resume)
+        return cli_usage_error("run: give a MANIFEST, or --resume ID (see `theater run --help`)");
     return EXIT_OK;
 }
 
@@ -173,8 +181,8 @@ static void print_text(th_actor *actor, const th_verify_report *rep, const run_o
     }
 }
 
-static void print_json(th_actor *actor, const th_manifest *manifest, outcome *out,
-                       const th_verify_report *rep, const run_opts *o)
+static void print_json(th_actor *actor, outcome *out, const th_verify_report *rep,
+                       const run_opts *o)
 {
     const th_chain *chain = th_actor_chain(actor);
     size_t len;
@@ -186,7 +194,7 @@ static void print_json(th_actor *actor, const th_manifest *manifest, outcome *ou
     th_hex_encode(head, TH_HASH_SIZE, hex);
     json_t *root =
         json_pack("{s:{s:s, s:s}, s:o, s:O, s:I, s:s, s:b}", "actor", "id", th_actor_id(actor),
-                  "name", th_manifest_name(manifest), "state",
+                  "name", th_actor_name(actor), "state",
                   present ? bytes_to_json(state, len) : json_null(), "responses", out->responses,
                   "events", (json_int_t)th_chain_length(chain), "head", hex, "verified", rep->ok);
     if (root && !rep->ok)
@@ -206,84 +214,87 @@ static void print_json(th_actor *actor, const th_manifest *manifest, outcome *ou
     json_decref(root);
 }
 
-int cmd_run(int argc, char **argv)
+/* The data directory when one is asked for (--data, or THEATER_HOME set),
+ * opened with the stronger of --durability and the manifest's: fsync is the
+ * database's setting. */
+static int open_data(const run_opts *o, const th_manifest *manifest, th_db **db, th_error *err)
 {
-    run_opts o = {.durability = TH_DURABILITY_BATCH};
-    int rc = parse_args(argc, argv, &o);
-    if (rc) {
-        free(o.messages);
-        return rc;
-    }
-    th_error err;
-    th_manifest *manifest = th_manifest_load(o.manifest, &err);
-    if (!manifest) {
-        free(o.messages);
-        return cli_usage_error("%s", err.msg);
-    }
-    th_engine *engine = th_engine_new(NULL, &err);
-    if (!engine) {
-        th_manifest_free(manifest);
-        free(o.messages);
-        return cli_usage_error("%s", err.msg);
-    }
-    th_db *db = NULL;
     const char *home = getenv("THEATER_HOME");
-    if (o.data || (home && *home)) {
-        /* fsync is the database's setting, so a manifest asking for more
-         * durability than the command line raises it */
-        th_durability d = o.durability;
-        if (manifest->has_durability && manifest->durability > d)
-            d = manifest->durability;
-        char *dir = cli_data_dir(o.data);
-        db = dir ? th_db_open(dir, d, &err) : NULL;
-        if (!dir)
-            th_error_set(&err, "no data directory: give --data DIR");
-        free(dir);
-        if (!db) {
-            th_engine_free(engine);
-            th_manifest_free(manifest);
-            free(o.messages);
-            return cli_usage_error("%s", err.msg);
-        }
-    }
-    th_spawn_options spawn = {.db = db};
-    th_actor *actor = th_actor_spawn_with(engine, manifest, &spawn, &err);
-    if (!actor) {
-        th_db_close(db);
-        th_engine_free(engine);
-        th_manifest_free(manifest);
-        free(o.messages);
-        /* A package that cannot load is bad input; an init that fails is
-         * the actor's failure. */
-        fprintf(stderr, "theater: %s\n", err.msg);
-        return err.kind == TH_ERROR_ACTOR ? EXIT_ACTOR_FAILED : EXIT_USAGE;
-    }
+    if (!o->data && !(home && *home) && !o->resume)
+        return 0;
+    th_durability d = o->durability;
+    if (manifest && manifest->has_durability && manifest->durability > d)
+        d = manifest->durability;
+    char *dir = cli_data_dir(o->data);
+    if (!dir)
+        return th_error_set(err, "no data directory: give --data DIR");
+    *db = th_db_open(dir, d, err);
+    free(dir);
+    return *db ? 0 : -1;
+}
 
+/* Delivers the messages, stops the actor, prints; the exit status. */
+static int run_actor(th_actor *actor, th_db *db, const run_opts *o)
+{
     outcome out = {.responses = json_array()};
-    if (!o.json) {
-        printf("actor     %s %s\n", th_manifest_name(manifest), th_actor_id(actor));
+    if (!o->json) {
+        printf("actor     %s %s\n", th_actor_name(actor), th_actor_id(actor));
         fflush(stdout);
     }
-    deliver(actor, &o, &out);
+    deliver(actor, o, &out);
     th_actor_stop(actor);
+    th_error err;
     if (db && th_db_sync(db, &err) && !out.error[0]) {
         snprintf(out.error, sizeof out.error, "storing the chain failed: %s", err.msg);
         out.error_kind = "storage";
     }
     th_verify_report rep;
     th_chain_verify(th_actor_chain(actor), &rep);
-    if (o.json)
-        print_json(actor, manifest, &out, &rep, &o);
+    if (o->json)
+        print_json(actor, &out, &rep, o);
     else
-        print_text(actor, &rep, &o);
+        print_text(actor, &rep, o);
     if (out.error[0])
         fprintf(stderr, "theater: %s\n", out.error);
-
     json_decref(out.responses);
+    return out.error[0] || !rep.ok ? EXIT_ACTOR_FAILED : EXIT_OK;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    run_opts o = {.durability = TH_DURABILITY_BATCH};
+    int status = parse_args(argc, argv, &o);
+    if (status) {
+        free(o.messages);
+        return status;
+    }
+    th_error err;
+    th_manifest *manifest = NULL;
+    th_engine *engine = NULL;
+    th_db *db = NULL;
+    th_actor *actor = NULL;
+    status = EXIT_USAGE;
+    if ((o.manifest && !(manifest = th_manifest_load(o.manifest, &err))) ||
+        !(engine = th_engine_new(NULL, &err)) || open_data(&o, manifest, &db, &err))
+        goto fail;
+    th_spawn_options spawn = {.db = db};
+    actor = o.resume ? th_actor_resume(engine, db, o.resume, &err)
+                     : th_actor_spawn_with(engine, manifest, &spawn, &err);
+    if (!actor) {
+        /* A package that cannot load is bad input; an init that fails is
+         * the actor's failure. */
+        status = err.kind == TH_ERROR_ACTOR ? EXIT_ACTOR_FAILED : EXIT_USAGE;
+        goto fail;
+    }
+    status = run_actor(actor, db, &o);
+    goto done;
+fail:
+    fprintf(stderr, "theater: %s\n", err.msg);
+done:
     th_actor_free(actor);
     th_db_close(db);
     th_engine_free(engine);
     th_manifest_free(manifest);
     free(o.messages);
-    return out.error[0] || !rep.ok ? EXIT_ACTOR_FAILED : EXIT_OK;
+    return status;
 }

@@ -66,8 +66,8 @@ int cmd_state(int argc, char **argv)
     memcpy(hash, info.state_hash, TH_HASH_SIZE);
     if (!rc && at_given) {
         if (at >= info.event_count) {
-            th_error_set(&err, "actor %s has %" PRIu64 " events; --at must be below that",
-                         info.id, info.event_count);
+            th_error_set(&err, "actor %s has %" PRIu64 " events; --at must be below that", info.id,
+                         info.event_count);
             rc = -1;
         } else {
             th_chain *one = th_db_load_chain(r, &info, at, 1, &err);

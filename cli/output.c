@@ -86,9 +86,9 @@ json_t *event_json(const th_event *ev)
     th_buf b = TH_BUF_INIT;
     render_io(ev, &b);
     json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:I, s:s%, s:s%, s:o}", "index",
-                          (json_int_t)ev->index, "type", th_event_type_name(ev->type), "hash",
-                          hash, "parent", parent, "timestamp_ns", (json_int_t)ev->timestamp_ns,
-                          "name", ev->name, strlen(ev->name), "summary", b.data ? (char *)b.data : "",
+                          (json_int_t)ev->index, "type", th_event_type_name(ev->type), "hash", hash,
+                          "parent", parent, "timestamp_ns", (json_int_t)ev->timestamp_ns, "name",
+                          ev->name, strlen(ev->name), "summary", b.data ? (char *)b.data : "",
                           b.len, "state_hash", ev->has_state ? json_string(state) : json_null());
     th_buf_free(&b);
     return o;

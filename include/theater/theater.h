@@ -163,6 +163,12 @@ typedef struct th_spawn_options {
 
 th_actor *th_actor_spawn_with(th_engine *engine, const th_manifest *manifest,
                               const th_spawn_options *opts, th_error *err);
+
+/* Brings a stored actor back (id or unique prefix) from its last state: its
+ * stored chain must verify; its manifest and package are the stored ones;
+ * a new spawn event continues its chain; init is not called again, since
+ * the state it would set up is the one restored. */
+th_actor *th_actor_resume(th_engine *engine, th_db *db, const char *id, th_error *err);
 /* Records a stop event ("ended") unless the actor has already stopped. */
 void th_actor_stop(th_actor *actor);
 /* Frees the actor and its chain (stop it first to record the stop). */
@@ -170,6 +176,8 @@ void th_actor_free(th_actor *actor);
 
 /* The actor's id: 32 lowercase hex digits. Borrowed. */
 const char *th_actor_id(const th_actor *actor);
+/* The actor's name, from its manifest. Borrowed. */
+const char *th_actor_name(const th_actor *actor);
 
 /* Delivers a one-way message (handle-send). */
 int th_actor_send(th_actor *actor, const uint8_t *msg, size_t len, th_error *err);

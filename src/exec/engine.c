@@ -253,16 +253,11 @@ static int check_packaging(const char *path, const uint8_t *wasm, size_t len, th
     return th_error_set(err, "package %s is not a WebAssembly module (bad magic number)", path);
 }
 
-th_module *th_engine_load_module(th_engine *engine, const char *path, th_error *err)
+th_module *th_engine_load_module_bytes(th_engine *engine, const uint8_t *wasm, size_t len,
+                                       const char *label, th_error *err)
 {
-    uint8_t *wasm = NULL;
-    size_t len = 0;
-    if (read_file(path, &wasm, &len, err))
+    if (check_packaging(label, wasm, len, err))
         return NULL;
-    if (check_packaging(path, wasm, len, err)) {
-        free(wasm);
-        return NULL;
-    }
     uint8_t hash[TH_HASH_SIZE];
     th_sha256(wasm, len, hash);
 
@@ -276,10 +271,20 @@ th_module *th_engine_load_module(th_engine *engine, const char *path, th_error *
             m->next = engine->modules;
             engine->modules = m;
         } else {
-            th_error_wrap(err, "package %s", path);
+            th_error_wrap(err, "package %s", label);
         }
     }
     pthread_mutex_unlock(&engine->modules_lock);
+    return m;
+}
+
+th_module *th_engine_load_module(th_engine *engine, const char *path, th_error *err)
+{
+    uint8_t *wasm = NULL;
+    size_t len = 0;
+    if (read_file(path, &wasm, &len, err))
+        return NULL;
+    th_module *m = th_engine_load_module_bytes(engine, wasm, len, path, err);
     free(wasm);
     return m;
 }

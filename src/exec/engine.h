@@ -40,6 +40,10 @@ struct th_engine {
  * compiled code (keyed by the SHA-256 of the wasm bytes), else compiles it
  * and writes the cache. The engine owns the module. */
 th_module *th_engine_load_module(th_engine *engine, const char *path, th_error *err);
+/* The same from bytes in memory (a package stored by hash); `label` names
+ * the package in messages. */
+th_module *th_engine_load_module_bytes(th_engine *engine, const uint8_t *wasm, size_t len,
+                                       const char *label, th_error *err);
 
 /* The default log sink: "[name] message" on stderr. */
 void th_log_stderr(void *userdata, const char *actor_id, const char *actor_name, const char *msg,

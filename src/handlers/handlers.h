@@ -30,4 +30,28 @@ int th_host_message_send_on_channel(th_actor *actor, const th_val *params, th_ar
 int th_host_message_close_channel(th_actor *actor, const th_val *params, th_arena *a,
                                   th_val **result, th_error *err);
 
+/* theater:simple/store (store.c); the actor needs a database (actor->db). */
+int th_host_store_store(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                        th_error *err);
+int th_host_store_get(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                      th_error *err);
+int th_host_store_exists(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                         th_error *err);
+int th_host_store_label(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                        th_error *err);
+int th_host_store_get_by_label(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                               th_error *err);
+int th_host_store_store_at_label(th_actor *actor, const th_val *params, th_arena *a,
+                                 th_val **result, th_error *err);
+int th_host_store_replace_at_label(th_actor *actor, const th_val *params, th_arena *a,
+                                   th_val **result, th_error *err);
+int th_host_store_remove_label(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                               th_error *err);
+int th_host_store_list_labels(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                              th_error *err);
+int th_host_store_list_all_content(th_actor *actor, const th_val *params, th_arena *a,
+                                   th_val **result, th_error *err);
+int th_host_store_calculate_total_size(th_actor *actor, const th_val *params, th_arena *a,
+                                       th_val **result, th_error *err);
+
 #endif

@@ -207,6 +207,19 @@ static int check_served(const th_manifest *m, th_error *err)
     return 0;
 }
 
+/* The store keeps its content in the database: without one, refused at
+ * spawn rather than failing at the actor's first store call. */
+static int check_store_has_db(const th_manifest *m, const th_db *db, th_error *err)
+{
+    const th_handler_grant *g = th_manifest_grant(m, TH_HANDLER_STORE);
+    if (!g || db)
+        return 0;
+    return th_error_set(err,
+                        "%s:%d:%d: the 'store' handler needs a data directory "
+                        "(theater run --data DIR)",
+                        m->path ? m->path : "<manifest>", g->line, g->col);
+}
+
 /* Registers the actor and its package before its first event. */
 static void register_actor(th_actor *actor, const char *parent_id)
 {
@@ -233,41 +246,68 @@ th_actor *th_actor_spawn(th_engine *engine, const th_manifest *manifest, th_erro
     return th_actor_spawn_with(engine, manifest, NULL, err);
 }
 
-th_actor *th_actor_spawn_with(th_engine *engine, const th_manifest *manifest,
-                              const th_spawn_options *opts, th_error *err)
+static th_actor *actor_new(th_engine *engine, const th_manifest *manifest, th_module *module,
+                           th_db *db)
 {
-    if (check_served(manifest, err))
-        return NULL;
-    th_module *module = th_engine_load_module(engine, manifest->package, err);
-    if (!module)
-        return NULL;
-    if (th_module_check_grants(module, manifest, err)) {
-        th_error_wrap(err, "actor %s refused", manifest->name);
-        return NULL;
-    }
     th_actor *actor = th_xcalloc(1, sizeof *actor);
     actor->engine = engine;
     actor->manifest = manifest;
     actor->module = module;
+    actor->db = db;
+    if (db)
+        actor->durability = manifest->has_durability ? manifest->durability : th_db_durability(db);
+    return actor;
+}
+
+/* What spawn and resume share, once the actor has its id, chain and state:
+ * registration, the spawn event and the instance. On failure the actor is
+ * stopped (recorded) but not freed. */
+static int actor_start(th_actor *actor, const char *parent_id, th_error *err)
+{
+    if (actor->db)
+        register_actor(actor, parent_id);
+    record_spawn(actor);
+    actor->inst = th_instance_new(actor->engine, actor->module, &actor->manifest->limits, actor,
+                                  record_host_call, err);
+    if (actor->inst)
+        return 0;
+    th_error_wrap(err, "actor %s", actor->manifest->name);
+    stop(actor, "failed");
+    return -1;
+}
+
+static th_module *load_checked(th_engine *engine, const th_manifest *manifest, const uint8_t *wasm,
+                               size_t wasm_len, th_error *err)
+{
+    if (check_served(manifest, err))
+        return NULL;
+    th_module *module =
+        wasm ? th_engine_load_module_bytes(engine, wasm, wasm_len, manifest->name, err)
+             : th_engine_load_module(engine, manifest->package, err);
+    if (module && th_module_check_grants(module, manifest, err)) {
+        th_error_wrap(err, "actor %s refused", manifest->name);
+        return NULL;
+    }
+    return module;
+}
+
+th_actor *th_actor_spawn_with(th_engine *engine, const th_manifest *manifest,
+                              const th_spawn_options *opts, th_error *err)
+{
+    if (check_store_has_db(manifest, opts ? opts->db : NULL, err))
+        return NULL;
+    th_module *module = load_checked(engine, manifest, NULL, 0, err);
+    if (!module)
+        return NULL;
+    th_actor *actor = actor_new(engine, manifest, module, opts ? opts->db : NULL);
     actor->chain = th_chain_new();
     new_id(actor->id);
-    actor->db = opts ? opts->db : NULL;
-    if (actor->db) {
-        actor->durability =
-            manifest->has_durability ? manifest->durability : th_db_durability(actor->db);
-        register_actor(actor, opts->parent_id);
-    }
     if (manifest->has_initial_state) {
         th_val *bytes =
             th_val_bytes(&actor->call_arena, manifest->initial_state, manifest->initial_state_len);
         set_state(actor, th_val_option(&actor->call_arena, bytes));
     }
-    record_spawn(actor);
-
-    actor->inst = th_instance_new(engine, module, &manifest->limits, actor, record_host_call, err);
-    if (!actor->inst) {
-        th_error_wrap(err, "actor %s", manifest->name);
-        stop(actor, "failed");
+    if (actor_start(actor, opts ? opts->parent_id : NULL, err)) {
         th_actor_free(actor);
         return NULL;
     }
@@ -282,6 +322,88 @@ th_actor *th_actor_spawn_with(th_engine *engine, const th_manifest *manifest,
     return actor;
 }
 
+/* Everything resume needs from the database, read before anything starts. */
+typedef struct stored_actor {
+    th_actor_info info;
+    th_chain *chain;
+    th_manifest *manifest;
+    uint8_t *wasm, *state;
+    size_t wasm_len, state_len;
+} stored_actor;
+
+static int read_stored(th_db *db, const char *id, stored_actor *s, th_error *err)
+{
+    th_db_reader *r = th_db_reader_open(db, err);
+    if (!r)
+        return -1;
+    int rc = -1;
+    th_verify_report rep;
+    if (th_db_find_actor(r, id, &s->info, err))
+        goto done;
+    s->chain = th_db_load_chain(r, &s->info, 0, 0, err);
+    if (!s->chain)
+        goto done;
+    if (!th_chain_verify(s->chain, &rep)) {
+        th_error_set(err, "actor %s: its stored chain does not verify (%s), so it is not resumed",
+                     s->info.id, rep.reason);
+        goto done;
+    }
+    s->manifest =
+        th_manifest_parse(s->info.manifest, strlen(s->info.manifest), s->info.manifest_path, err);
+    if (!s->manifest) {
+        th_error_wrap(err, "actor %s: its stored manifest", s->info.id);
+        goto done;
+    }
+    int found = th_db_get_package(r, s->info.package_hash, &s->wasm, &s->wasm_len, err);
+    if (found == 0)
+        th_error_set(err, "actor %s: its package is not stored", s->info.id);
+    if (found != 1)
+        goto done;
+    if (s->info.has_state) {
+        found = th_db_get_state(r, s->info.state_hash, &s->state, &s->state_len, err);
+        if (found == 0)
+            th_error_set(err, "actor %s: its last state is not stored", s->info.id);
+        if (found != 1)
+            goto done;
+    }
+    rc = 0;
+done:
+    th_db_reader_close(r);
+    return rc;
+}
+
+th_actor *th_actor_resume(th_engine *engine, th_db *db, const char *id, th_error *err)
+{
+    stored_actor s = {0};
+    th_actor *actor = NULL;
+    th_module *module = NULL;
+    if (read_stored(db, id, &s, err) == 0)
+        module = load_checked(engine, s.manifest, s.wasm, s.wasm_len, err);
+    if (module) {
+        module->stored_in = db; /* it came from there */
+        actor = actor_new(engine, s.manifest, module, db);
+        actor->owned_manifest = s.manifest;
+        s.manifest = NULL;
+        memcpy(actor->id, s.info.id, sizeof actor->id);
+        actor->chain = s.chain; /* new events continue the stored chain */
+        s.chain = NULL;
+        if (s.info.has_state) {
+            th_val *bytes = th_val_bytes(&actor->call_arena, s.state, s.state_len);
+            set_state(actor, th_val_option(&actor->call_arena, bytes));
+        }
+        if (actor_start(actor, s.info.parent[0] ? s.info.parent : NULL, err)) {
+            th_actor_free(actor);
+            actor = NULL;
+        }
+    }
+    th_chain_free(s.chain);
+    th_manifest_free(s.manifest);
+    free(s.wasm);
+    free(s.state);
+    th_actor_info_clear(&s.info);
+    return actor;
+}
+
 void th_actor_stop(th_actor *actor)
 {
     stop(actor, "ended");
@@ -292,7 +414,9 @@ void th_actor_free(th_actor *actor)
     if (!actor)
         return;
     th_instance_free(actor->inst);
+    th_db_reader_close(actor->store_reader);
     th_chain_free(actor->chain);
+    th_manifest_free(actor->owned_manifest);
     th_buf_free(&actor->state);
     th_buf_free(&actor->scratch);
     th_arena_free(&actor->call_arena);
@@ -302,6 +426,11 @@ void th_actor_free(th_actor *actor)
 const char *th_actor_id(const th_actor *actor)
 {
     return actor->id;
+}
+
+const char *th_actor_name(const th_actor *actor)
+{
+    return actor->manifest->name;
 }
 
 int th_actor_send(th_actor *actor, const uint8_t *msg, size_t len, th_error *err)

@@ -13,6 +13,7 @@
 struct th_actor {
     th_engine *engine;
     const th_manifest *manifest; /* borrowed: outlives the actor */
+    th_manifest *owned_manifest; /* resume's stored manifest (manifest points at it), or NULL */
     char id[33];
     th_module *module; /* owned by the engine */
     th_instance *inst; /* owned */
@@ -24,6 +25,8 @@ struct th_actor {
     bool shutdown_requested; /* runtime.shutdown was called during this call */
     const char *fault_kind;  /* of the last failed call, or NULL */
     th_db *db;               /* NULL: nothing is persisted */
+    /* The store handler's read connection, opened at its first read; owned. */
+    th_db_reader *store_reader;
     th_durability durability;
     bool state_unsaved;  /* the current state's bytes are not in the db yet */
     th_arena call_arena; /* values of the call in progress */

@@ -48,6 +48,7 @@ struct th_applier {
     char *path;
     sqlite3_stmt *begin, *commit, *rollback;
     sqlite3_stmt *put_actor, *put_package, *put_event, *put_state, *set_head, *set_status;
+    sqlite3_stmt *put_blob, *put_member, *set_label, *remove_label; /* the content store */
     head_table heads;
     event_ref *events; /* the batch's events, to be inserted in key order */
     size_t nevents, events_cap;
@@ -138,6 +139,14 @@ static const char put_state_sql[] = "INSERT OR IGNORE INTO states (hash, bytes) 
 static const char set_head_sql[] = "UPDATE actors SET head = ?2, event_count = ?3, "
                                    "state_hash = ?4, updated_ns = ?5 WHERE id = ?1";
 static const char set_status_sql[] = "UPDATE actors SET status = ?2, updated_ns = ?3 WHERE id = ?1";
+/* Blobs are shared between stores, so a blob already kept is kept as is. */
+static const char put_blob_sql[] = "INSERT OR IGNORE INTO blobs (hash, bytes) VALUES (?1, ?2)";
+static const char put_member_sql[] =
+    "INSERT OR IGNORE INTO store_content (store, hash) VALUES (?1, ?2)";
+static const char set_label_sql[] =
+    "INSERT INTO store_labels (store, label, hash) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (store, label) DO UPDATE SET hash = excluded.hash";
+static const char remove_label_sql[] = "DELETE FROM store_labels WHERE store = ?1 AND label = ?2";
 
 static int prepare(th_applier *a, const char *sql, sqlite3_stmt **out, th_error *err)
 {
@@ -160,7 +169,11 @@ th_applier *th_applier_new(sqlite3 *conn, const char *path, th_error *err)
         prepare(a, put_event_sql, &a->put_event, err) != 0 ||
         prepare(a, put_state_sql, &a->put_state, err) != 0 ||
         prepare(a, set_head_sql, &a->set_head, err) != 0 ||
-        prepare(a, set_status_sql, &a->set_status, err) != 0) {
+        prepare(a, set_status_sql, &a->set_status, err) != 0 ||
+        prepare(a, put_blob_sql, &a->put_blob, err) != 0 ||
+        prepare(a, put_member_sql, &a->put_member, err) != 0 ||
+        prepare(a, set_label_sql, &a->set_label, err) != 0 ||
+        prepare(a, remove_label_sql, &a->remove_label, err) != 0) {
         th_applier_free(a);
         return NULL;
     }
@@ -171,8 +184,10 @@ void th_applier_free(th_applier *a)
 {
     if (!a)
         return;
-    sqlite3_stmt *all[] = {a->begin,     a->commit,    a->rollback, a->put_actor, a->put_package,
-                           a->put_event, a->put_state, a->set_head, a->set_status};
+    sqlite3_stmt *all[] = {a->begin,       a->commit,    a->rollback,   a->put_actor,
+                           a->put_package, a->put_event, a->put_state,  a->set_head,
+                           a->set_status,  a->put_blob,  a->put_member, a->set_label,
+                           a->remove_label};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         sqlite3_finalize(all[i]);
     heads_free(&a->heads);
@@ -428,6 +443,50 @@ static int apply_status(th_applier *a, cursor *c, th_error *err)
     return 0;
 }
 
+static int apply_content(th_applier *a, cursor *c, th_error *err)
+{
+    th_content_item it;
+    memcpy(&it, take(c, sizeof it), sizeof it);
+    const char *store = (const char *)take(c, it.store_len);
+    const uint8_t *bytes = take(c, it.len);
+    int rc = bind_hash(a->put_blob, 1, true, it.hash);
+    if (rc == SQLITE_OK)
+        rc = bind_bytes(a->put_blob, 2, bytes, it.len);
+    if (rc == SQLITE_OK)
+        rc = run(a->put_blob);
+    if (rc == SQLITE_OK)
+        rc = bind_text(a->put_member, 1, store, (int64_t)it.store_len);
+    if (rc == SQLITE_OK)
+        rc = bind_hash(a->put_member, 2, true, it.hash);
+    if (rc == SQLITE_OK)
+        rc = run(a->put_member);
+    if (rc != SQLITE_OK)
+        return apply_error(a, err, "store %zu bytes of content in store '%.*s'", it.len,
+                           (int)it.store_len, store);
+    return 0;
+}
+
+/* TH_ITEM_LABEL sets a label, TH_ITEM_UNLABEL removes one. */
+static int apply_label(th_applier *a, cursor *c, bool set, th_error *err)
+{
+    th_label_item it;
+    memcpy(&it, take(c, sizeof it), sizeof it);
+    const char *store = (const char *)take(c, it.store_len);
+    const char *label = (const char *)take(c, it.label_len);
+    sqlite3_stmt *s = set ? a->set_label : a->remove_label;
+    int rc = bind_text(s, 1, store, (int64_t)it.store_len);
+    if (rc == SQLITE_OK)
+        rc = bind_text(s, 2, label, (int64_t)it.label_len);
+    if (rc == SQLITE_OK && set)
+        rc = bind_hash(s, 3, true, it.hash);
+    if (rc == SQLITE_OK)
+        rc = run(s);
+    if (rc != SQLITE_OK)
+        return apply_error(a, err, "%s label '%.*s' in store '%.*s'", set ? "set" : "remove",
+                           (int)it.label_len, label, (int)it.store_len, store);
+    return 0;
+}
+
 /* The registry rows, once per actor, in the transaction of the events: the
  * registry and the chains never disagree, even after a crash. */
 static int write_heads(th_applier *a, th_error *err)
@@ -470,6 +529,12 @@ static int apply_item(th_applier *a, cursor *c, th_error *err)
         return 0;
     case TH_ITEM_STATUS:
         return apply_status(a, c, err);
+    case TH_ITEM_CONTENT:
+        return apply_content(a, c, err);
+    case TH_ITEM_LABEL:
+        return apply_label(a, c, true, err);
+    case TH_ITEM_UNLABEL:
+        return apply_label(a, c, false, err);
     default:
         abort(); /* the queue holds only what writer.c put there */
     }

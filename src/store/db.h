@@ -16,7 +16,7 @@
 
 #include "theater/theater.h"
 
-#define TH_SCHEMA_VERSION 1
+#define TH_SCHEMA_VERSION 2
 #define TH_DB_FILE "theater.db"
 /* In batch mode, an event is committed and fsync'd at most this long after
  * it was handed to the writer (or when 4096 events are waiting). */
@@ -127,5 +127,45 @@ int th_db_get_state(th_db_reader *r, const uint8_t hash[TH_HASH_SIZE], uint8_t *
 /* A package's wasm bytes by hash; same conventions as th_db_get_state. */
 int th_db_get_package(th_db_reader *r, const uint8_t hash[TH_HASH_SIZE], uint8_t **out, size_t *len,
                       th_error *err);
+
+/* ---- The content store (schema 2; content.c) ------------------------------
+ *
+ * Bytes by SHA-256, in named stores. A blob is kept once however many stores
+ * hold it; a store sees only the content it was given (its membership), so
+ * two stores never see each other's content, even when the bytes are equal.
+ * Writes are queued like events (ordered with them); th_db_sync makes them
+ * visible to readers. */
+
+/* Stores bytes in `store` and writes their SHA-256 into hash. */
+void th_db_put_content(th_db *db, const char *store, const uint8_t *bytes, size_t len,
+                       uint8_t hash[TH_HASH_SIZE]);
+/* Points label at hash in store (creating it or moving it). */
+void th_db_set_label(th_db *db, const char *store, const char *label,
+                     const uint8_t hash[TH_HASH_SIZE]);
+/* Removes a label (a no-op when absent). */
+void th_db_remove_label(th_db *db, const char *store, const char *label);
+
+/* 1 when store holds the content, 0 when not, -1 on error. */
+int th_db_content_exists(th_db_reader *r, const char *store, const uint8_t hash[TH_HASH_SIZE],
+                         th_error *err);
+/* The content's bytes when store holds it; same conventions as
+ * th_db_get_state. */
+int th_db_get_content(th_db_reader *r, const char *store, const uint8_t hash[TH_HASH_SIZE],
+                      uint8_t **out, size_t *len, th_error *err);
+/* The hash a label points at: 1 when the label exists, 0 when not, -1 on
+ * error. */
+int th_db_get_label(th_db_reader *r, const char *store, const char *label,
+                    uint8_t hash[TH_HASH_SIZE], th_error *err);
+/* Calls fn for every label of store, in byte order; stops early when fn
+ * returns non-zero. */
+int th_db_list_labels(th_db_reader *r, const char *store,
+                      int (*fn)(void *ud, const char *label, size_t len), void *ud, th_error *err);
+/* Calls fn for every content hash of store, in byte order; stops early when
+ * fn returns non-zero. */
+int th_db_list_content(th_db_reader *r, const char *store,
+                       int (*fn)(void *ud, const uint8_t hash[TH_HASH_SIZE]), void *ud,
+                       th_error *err);
+/* The total size in bytes of the content store holds. */
+int th_db_content_size(th_db_reader *r, const char *store, uint64_t *total, th_error *err);
 
 #endif

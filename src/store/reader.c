@@ -99,6 +99,16 @@ void th_db_reader_close(th_db_reader *r)
     free(r);
 }
 
+sqlite3 *th_db_reader_conn(th_db_reader *r)
+{
+    return r->conn;
+}
+
+const char *th_db_reader_path(const th_db_reader *r)
+{
+    return r->path;
+}
+
 th_db_reader *th_db_reader_open(th_db *db, th_error *err)
 {
     /* The database was checked and migrated when db was opened. */

@@ -47,8 +47,19 @@ static const char schema_v1_sql[] =
     "CREATE TABLE states (hash BLOB PRIMARY KEY, bytes BLOB NOT NULL) WITHOUT ROWID;\n"
     "CREATE TABLE packages (hash BLOB PRIMARY KEY, wasm BLOB NOT NULL) WITHOUT ROWID;\n";
 
+/* The content store: bytes kept once by hash (blobs), which stores hold
+ * them (store_content: a store sees only its own content), and each store's
+ * labels. Nothing of version 1 changes. */
+static const char schema_v2_sql[] =
+    "CREATE TABLE blobs (hash BLOB PRIMARY KEY, bytes BLOB NOT NULL) WITHOUT ROWID;\n"
+    "CREATE TABLE store_content (store TEXT NOT NULL, hash BLOB NOT NULL,\n"
+    "  PRIMARY KEY (store, hash)) WITHOUT ROWID;\n"
+    "CREATE TABLE store_labels (store TEXT NOT NULL, label TEXT NOT NULL, hash BLOB NOT NULL,\n"
+    "  PRIMARY KEY (store, label)) WITHOUT ROWID;\n";
+
 static const migration migrations[] = {
     {0, schema_v1_sql},
+    {1, schema_v2_sql},
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == TH_SCHEMA_VERSION,

@@ -52,6 +52,9 @@ typedef enum th_item_kind {
     TH_ITEM_PACKAGE = 2,
     TH_ITEM_EVENT = 3,
     TH_ITEM_STATUS = 4,
+    TH_ITEM_CONTENT = 5, /* schema 2: the content store */
+    TH_ITEM_LABEL = 6,
+    TH_ITEM_UNLABEL = 7,
 } th_item_kind;
 
 enum { TH_ITEM_NO_TEXT = -1 }; /* a text length for "NULL" */
@@ -78,12 +81,36 @@ typedef struct th_status_item {
     size_t actor_len, status_len;
 } th_status_item; /* then actor id, status */
 
+typedef struct th_content_item {
+    uint8_t hash[TH_HASH_SIZE];
+    size_t store_len, len;
+} th_content_item; /* then store name, the bytes */
+
+typedef struct th_label_item {
+    uint8_t hash[TH_HASH_SIZE]; /* unused by TH_ITEM_UNLABEL */
+    size_t store_len, label_len;
+} th_label_item; /* then store name, label */
+
+/* One variable part of an item, copied into the queue after its fixed part. */
+typedef struct th_item_part {
+    const void *data;
+    size_t len;
+} th_item_part;
+
+/* Copies an item into db's writer queue (writer.c); see th_db_put_actor. */
+void th_writer_enqueue(th_db *db, th_item_kind kind, const void *fixed, size_t fixed_len,
+                       const th_item_part *parts, size_t nparts);
+
 /* Applies queued items to the database in one transaction: all of them or,
  * on any error, none (rolled back). Owns the prepared statements. */
 typedef struct th_applier th_applier;
 th_applier *th_applier_new(sqlite3 *conn, const char *path, th_error *err);
 int th_applier_apply(th_applier *a, const uint8_t *items, size_t len, th_error *err);
 void th_applier_free(th_applier *a);
+
+/* The reader's connection and file, for queries of other files (content.c). */
+sqlite3 *th_db_reader_conn(th_db_reader *r);
+const char *th_db_reader_path(const th_db_reader *r);
 
 /* Starts the writer thread, which owns conn from now on (and closes it,
  * also when starting fails). */

@@ -61,10 +61,7 @@ struct th_writer {
 
 /* ---- Producers ------------------------------------------------------------------ */
 
-typedef struct part {
-    const void *data;
-    size_t len;
-} part;
+typedef th_item_part part;
 
 static void lock(th_writer *w)
 {
@@ -121,6 +118,12 @@ static void enqueue(th_writer *w, th_item_kind kind, const void *fixed, size_t f
         pthread_cond_signal(&w->work);
     }
     unlock(w);
+}
+
+void th_writer_enqueue(th_db *db, th_item_kind kind, const void *fixed, size_t fixed_len,
+                       const th_item_part *parts, size_t nparts)
+{
+    enqueue(db->writer, kind, fixed, fixed_len, parts, nparts);
 }
 
 static size_t text_len(const char *s)

@@ -24,7 +24,7 @@ expect_contains "unknown command" "$err" "unknown command 'frobnicate'"
 
 run_theater run
 expect_eq "run without manifest" "$status" 2
-expect_contains "run without manifest" "$err" "a MANIFEST is required"
+expect_contains "run without manifest" "$err" "give a MANIFEST, or --resume ID"
 
 run_theater run "$counter" --send '{"op":'
 expect_eq "bad json exit" "$status" 2

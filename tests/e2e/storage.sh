@@ -110,4 +110,21 @@ run_theater state "$crash_id" --data "$work/crash" --json
 stored="$(jq .state.count <<< "$out")"
 expect_eq "crash: acknowledged effects stored" "$([[ ${stored:-0} -ge ${acked:-1} ]] && echo yes)" yes
 
+# Resume: the actor that was killed comes back from its last stored state,
+# and its chain goes on from where the crash cut it.
+run_theater run --resume "$crash_id" --data "$work/crash" --request '{"op":"get"}' --json
+expect_eq "resume exit" "$status" 0
+expect_eq "resume state" "$(jq .state.count <<< "$out")" "$stored"
+run_theater chain verify "$crash_id" --data "$work/crash"
+expect_eq "resumed chain verifies" "$status" 0
+run_theater chain show "$crash_id" --data "$work/crash" --json
+expect_eq "resume recorded" "$(jq '[.events[] | select(.type == "spawn")] | length' <<< "$out")" 2
+
+# A stored chain that does not verify is not resumed.
+run_theater run --resume "$id" --data "$work/tamper"
+expect_eq "tampered resume exit" "$status" 2
+expect_contains "tampered resume" "$err" "does not verify"
+run_theater run "$counter" --resume "$id" --data "$data"
+expect_eq "manifest and resume" "$status" 2
+
 finish

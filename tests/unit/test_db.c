@@ -288,7 +288,7 @@ TEST(create_close_reopen)
     char *path = join(dir, TH_DB_FILE);
     CHECK_STR_EQ(th_db_path(db), path);
     free(path);
-    CHECK_EQ_INT(th_db_schema_version(db), 1);
+    CHECK_EQ_INT(th_db_schema_version(db), TH_SCHEMA_VERSION);
     CHECK_EQ_INT(th_db_durability(db), TH_DURABILITY_BATCH);
     CHECK(file_exists(dir, TH_DB_FILE));
 
@@ -297,10 +297,10 @@ TEST(create_close_reopen)
     char *version = raw_text(raw, "SELECT value FROM meta WHERE key = 'schema_version'");
     char *mode = raw_text(raw, "PRAGMA journal_mode");
     CHECK_STR_EQ(app, "theater");
-    CHECK_STR_EQ(version, "1");
+    CHECK_STR_EQ(version, "2");
     CHECK_STR_EQ(mode, "wal");
     CHECK_EQ_INT(raw_int(raw, "SELECT count(*) FROM meta"), 2);
-    CHECK_EQ_INT(raw_int(raw, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"), 5);
+    CHECK_EQ_INT(raw_int(raw, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"), 8);
     free(app);
     free(version);
     free(mode);
@@ -316,7 +316,7 @@ TEST(create_close_reopen)
     CHECK_REPORT_(db != NULL, "reopening: %s", err.msg);
     if (!db)
         goto out;
-    CHECK_EQ_INT(th_db_schema_version(db), 1);
+    CHECK_EQ_INT(th_db_schema_version(db), TH_SCHEMA_VERSION);
     th_db_reader *r = th_db_reader_open(db, &err);
     CHECK(r != NULL);
     th_actor_info info;
@@ -443,7 +443,7 @@ static void refuse_newer_schema(void)
     raw_close(raw);
     char want[1024];
     snprintf(want, sizeof want,
-             "%s was written by a newer version of Theater (schema 99; this version knows 1)",
+             "%s was written by a newer version of Theater (schema 99; this version knows 2)",
              path);
     expect_refused("a newer schema", dir, want);
 
@@ -1061,12 +1061,13 @@ TEST(readers_see_consistent_chains_while_the_writer_appends)
 
 /* ---- The schema-v1 fixture ---------------------------------------------------------- */
 
-/* Every row of the tables, with each value's type: equal fingerprints mean
- * equal contents. */
+/* Every row of the version-1 tables, with each value's type: equal
+ * fingerprints mean equal contents. The schema version is left out: a
+ * migration changes it. */
 static void fingerprint(sqlite3 *conn, th_buf *out)
 {
     static const char *const queries[] = {
-        "SELECT * FROM meta ORDER BY key",
+        "SELECT * FROM meta WHERE key <> 'schema_version' ORDER BY key",
         "SELECT * FROM actors ORDER BY id",
         "SELECT * FROM events ORDER BY actor_id, idx",
         "SELECT * FROM states ORDER BY hash",
@@ -1109,11 +1110,19 @@ TEST(schema_v1_fixture_opens_keeps_every_row_and_verifies)
     th_db *db = th_db_open(dir, TH_DURABILITY_BATCH, &err);
     CHECK_REPORT_(db != NULL, "the schema-v1 fixture: %s", err.msg);
     if (db) {
-        CHECK_EQ_INT(th_db_schema_version(db), 1);
+        CHECK_EQ_INT(th_db_schema_version(db), TH_SCHEMA_VERSION);
         th_db_close(db);
     }
     raw = raw_open(dir);
     fingerprint(raw, &after);
+    /* Migrated to 2: the content store's tables are there, and empty. */
+    char *version = raw_text(raw, "SELECT value FROM meta WHERE key = 'schema_version'");
+    CHECK_STR_EQ(version, "2");
+    free(version);
+    CHECK_EQ_INT(raw_int(raw, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                              "name IN ('blobs', 'store_content', 'store_labels')"),
+                 3);
+    CHECK_EQ_INT(raw_int(raw, "SELECT count(*) FROM blobs"), 0);
     raw_close(raw);
     CHECK(before.len == after.len && memcmp(before.data, after.data, before.len) == 0);
 

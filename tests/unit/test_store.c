@@ -1,0 +1,515 @@
+/* The content store handler (theater:simple/store) on spawned actors with
+ * a real database: each host function is called through its catalogue
+ * entry, exactly as the executor calls it, and its WIT result checked. */
+#include <ftw.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <wasmtime.h>
+
+#include "chain/sha256.h"
+#include "check.h"
+#include "common/arena.h"
+#include "common/buf.h"
+#include "common/hex.h"
+#include "common/value.h"
+#include "exec/catalog.h"
+#include "exec/engine.h"
+#include "manifest/manifest.h"
+#include "runtime/actor.h"
+
+#define STORE_IFACE "theater:simple/store"
+#define HELLO_SHA256 "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+static char tmpdir[64];
+static th_engine *engine;
+static char *package; /* a guest that only has an init */
+static th_arena arena = TH_ARENA_INIT;
+
+/* ---- Fixture ------------------------------------------------------------------------- */
+
+static const char guest_wat[] =
+    "(module\n"
+    "(memory (export \"memory\") 1)\n"
+    "(global $bump (mut i32) (i32.const 4096))\n"
+    "(func (export \"cabi_realloc\") (param i32 i32 i32 i32) (result i32) (local $p i32)\n"
+    "  (local.set $p (i32.and (i32.add (global.get $bump) (i32.sub (local.get 2) (i32.const 1)))\n"
+    "                         (i32.sub (i32.const 0) (local.get 2))))\n"
+    "  (global.set $bump (i32.add (local.get $p) (local.get 3)))\n"
+    "  (local.get $p))\n"
+    "(func (export \"theater:simple/actor#init\") (param i32 i32 i32 i32 i32) (result i32)\n"
+    "  (i32.store8 (i32.const 0) (i32.const 0))\n"
+    "  (i32.store8 (i32.const 4) (local.get 0))\n"
+    "  (i32.store (i32.const 8) (local.get 1))\n"
+    "  (i32.store (i32.const 12) (local.get 2))\n"
+    "  (i32.const 0)))\n";
+
+static char *write_guest(void)
+{
+    wasm_byte_vec_t wasm;
+    wasmtime_error_t *error = wasmtime_wat2wasm(guest_wat, strlen(guest_wat), &wasm);
+    if (error) {
+        wasmtime_error_delete(error);
+        abort();
+    }
+    th_buf path = TH_BUF_INIT;
+    th_buf_printf(&path, "%s/guest.wasm", tmpdir);
+    FILE *f = fopen(th_buf_cstr(&path), "wb");
+    if (!f || fwrite(wasm.data, 1, wasm.size, f) != wasm.size || fclose(f) != 0)
+        abort();
+    wasm_byte_vec_delete(&wasm);
+    return (char *)th_buf_take(&path, NULL);
+}
+
+/* A manifest granting the store; store_name NULL: no config (the default). */
+static th_manifest *store_manifest(const char *store_name)
+{
+    th_buf text = TH_BUF_INIT;
+    th_buf_printf(&text,
+                  "name = \"st\"\nversion = \"0.1.0\"\npackage = \"%s\"\n\n"
+                  "[[handlers]]\ntype = \"store\"\n",
+                  package);
+    if (store_name)
+        th_buf_printf(&text, "config = { name = \"%s\" }\n", store_name);
+    th_error err;
+    th_manifest *m = th_manifest_parse((const char *)text.data, text.len, "st.toml", &err);
+    if (!m) {
+        fprintf(stderr, "manifest: %s\n", err.msg);
+        abort();
+    }
+    th_buf_free(&text);
+    return m;
+}
+
+typedef struct fixture {
+    char *dir; /* the data directory */
+    th_db *db;
+} fixture;
+
+static fixture open_fixture(void)
+{
+    fixture f = {0};
+    th_buf dir = TH_BUF_INIT;
+    th_buf_printf(&dir, "%s/data-XXXXXX", tmpdir);
+    f.dir = (char *)th_buf_take(&dir, NULL);
+    if (!mkdtemp(f.dir))
+        abort();
+    th_error err;
+    f.db = th_db_open(f.dir, TH_DURABILITY_BATCH, &err);
+    CHECK_REPORT_(f.db != NULL, "th_db_open: %s", err.msg);
+    return f;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void close_fixture(fixture *f)
+{
+    th_db_close(f->db);
+    if (nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        perror(f->dir);
+    free(f->dir);
+}
+
+typedef struct spawned {
+    th_manifest *manifest;
+    th_actor *actor;
+} spawned;
+
+static spawned spawn(th_db *db, const char *store_name)
+{
+    spawned s = {store_manifest(store_name), NULL};
+    th_spawn_options opts = {.db = db};
+    th_error err;
+    s.actor = th_actor_spawn_with(engine, s.manifest, &opts, &err);
+    CHECK_REPORT_(s.actor != NULL, "spawn: %s", err.msg);
+    if (!s.actor)
+        abort(); /* nothing below can run */
+    return s;
+}
+
+static void done(spawned *s)
+{
+    th_actor_stop(s->actor);
+    th_actor_free(s->actor);
+    th_manifest_free(s->manifest);
+}
+
+/* ---- Calls -------------------------------------------------------------------------------- */
+
+static th_val *str(const char *s)
+{
+    return th_val_string(&arena, s, strlen(s));
+}
+
+static th_val *ref(const char *hex)
+{
+    th_val *r = th_val_tuple(&arena, 1);
+    r->list.items[0] = *str(hex);
+    return r;
+}
+
+static th_val *args(size_t n, th_val *a0, th_val *a1)
+{
+    th_val *t = th_val_tuple(&arena, n);
+    if (n > 0)
+        t->list.items[0] = *a0;
+    if (n > 1)
+        t->list.items[1] = *a1;
+    return t;
+}
+
+/* Calls the store function through its catalogue entry; the call itself
+ * must succeed (answers are ok or err values). */
+static th_val *call(spawned *s, const char *fn, th_val *params)
+{
+    const th_import *imp = th_catalog_find_import(STORE_IFACE, fn);
+    CHECK_REPORT_(imp && imp->fn, "%s is not served", fn);
+    if (!imp || !imp->fn)
+        return NULL;
+    th_val *result = NULL;
+    th_error err = {0};
+    int rc = imp->fn(s->actor, params, &arena, &result, &err);
+    CHECK_REPORT_(rc == 0, "%s failed as a host call: %s", fn, err.msg);
+    CHECK_REPORT_(result && result->kind == TH_VAL_RESULT, "%s answered no result", fn);
+    return rc == 0 ? result : NULL;
+}
+
+/* The payload of ok(...), or NULL (a failed check) for err. */
+static th_val *ok(th_val *result)
+{
+    bool is_ok = result && result->var.disc == 0;
+    CHECK_REPORT_(is_ok, "expected ok, got err(%.*s)",
+                  result && result->var.payload ? (int)result->var.payload->bytes.len : 0,
+                  result && result->var.payload ? (const char *)result->var.payload->bytes.ptr
+                                                : "");
+    return is_ok ? result->var.payload : NULL;
+}
+
+/* The text of err(...), NUL-terminated (strings are, in the arena), or "". */
+static const char *err_of(th_val *result)
+{
+    bool is_err = result && result->var.disc == 1 && result->var.payload;
+    CHECK_REPORT_(is_err, "expected err, got ok");
+    return is_err ? (const char *)result->var.payload->bytes.ptr : "";
+}
+
+static const char *ref_hash(const th_val *r)
+{
+    return r ? (const char *)r->list.items[0].bytes.ptr : "";
+}
+
+static bool bytes_equal(const th_val *v, const char *want)
+{
+    return v && v->bytes.len == strlen(want) && memcmp(v->bytes.ptr, want, v->bytes.len) == 0;
+}
+
+/* exists' answer: 1, 0, or -1 when it was not ok(bool). */
+static int exists(spawned *s, const char *hex)
+{
+    th_val *v = ok(call(s, "exists", args(1, ref(hex), NULL)));
+    if (!v || v->kind != TH_VAL_BOOL)
+        return -1;
+    return v->b;
+}
+
+static long content_count(spawned *s)
+{
+    th_val *v = ok(call(s, "list-all-content", args(0, NULL, NULL)));
+    return v && v->kind == TH_VAL_LIST ? (long)v->list.len : -1;
+}
+
+static th_val *store_text(spawned *s, const char *text)
+{
+    return ok(call(s, "store", args(1, th_val_bytes(&arena, text, strlen(text)), NULL)));
+}
+
+/* ---- Tests -------------------------------------------------------------------------------- */
+
+TEST(store_then_get_gives_the_bytes_under_their_sha256)
+{
+    fixture f = open_fixture();
+    spawned s = spawn(f.db, NULL);
+    th_val *r = store_text(&s, "hello");
+    CHECK_STR_EQ(ref_hash(r), HELLO_SHA256);
+    CHECK(bytes_equal(ok(call(&s, "get", args(1, ref(HELLO_SHA256), NULL))), "hello"));
+    CHECK_EQ_INT(exists(&s, HELLO_SHA256), 1);
+
+    /* Empty content is content too. */
+    CHECK_STR_EQ(ref_hash(store_text(&s, "")), EMPTY_SHA256);
+    CHECK(bytes_equal(ok(call(&s, "get", args(1, ref(EMPTY_SHA256), NULL))), ""));
+
+    /* Storing the same bytes again is the same content. */
+    CHECK_STR_EQ(ref_hash(store_text(&s, "hello")), HELLO_SHA256);
+    CHECK_EQ_INT(content_count(&s), 2);
+    done(&s);
+    close_fixture(&f);
+}
+
+TEST(unknown_content_is_an_err_and_does_not_exist)
+{
+    fixture f = open_fixture();
+    spawned s = spawn(f.db, NULL);
+    const char *unknown = "00000000000000000000000000000000000000000000000000000000000000aa";
+    CHECK_STR_EQ(err_of(call(&s, "get", args(1, ref(unknown), NULL))),
+                 "no content "
+                 "00000000000000000000000000000000000000000000000000000000000000aa"
+                 " in store 'default'");
+    CHECK_EQ_INT(exists(&s, unknown), 0);
+    CHECK_CONTAINS(err_of(call(&s, "label", args(2, str("x"), ref(unknown)))), "no content");
+    done(&s);
+    close_fixture(&f);
+}
+
+TEST(a_bad_content_ref_is_an_err)
+{
+    fixture f = open_fixture();
+    spawned s = spawn(f.db, NULL);
+    store_text(&s, "hello");
+    static const char *const bad[] = {
+        "",
+        "xyz",
+        "2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824",  /* uppercase */
+        "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b982",   /* 63 digits */
+        "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b98240", /* 65 */
+        "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b982g",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_CONTAINS(err_of(call(&s, "get", args(1, ref(bad[i]), NULL))),
+                       "is not a SHA-256 in lowercase hex");
+        CHECK_CONTAINS(err_of(call(&s, "exists", args(1, ref(bad[i]), NULL))),
+                       "is not a SHA-256 in lowercase hex");
+        CHECK_CONTAINS(err_of(call(&s, "label", args(2, str("l"), ref(bad[i])))),
+                       "is not a SHA-256 in lowercase hex");
+        CHECK_CONTAINS(err_of(call(&s, "replace-at-label", args(2, str("l"), ref(bad[i])))),
+                       "is not a SHA-256 in lowercase hex");
+    }
+    done(&s);
+    close_fixture(&f);
+}
+
+static bool label_is(spawned *s, const char *label, const char *want_hash)
+{
+    th_val *opt = ok(call(s, "get-by-label", args(1, str(label), NULL)));
+    if (!opt)
+        return false;
+    if (!want_hash)
+        return opt->var.disc == 0;
+    return opt->var.disc == 1 && strcmp(ref_hash(opt->var.payload), want_hash) == 0;
+}
+
+static bool labels_are(spawned *s, const char *const *want, size_t n)
+{
+    th_val *list = ok(call(s, "list-labels", args(0, NULL, NULL)));
+    if (!list || list->list.len != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp((const char *)list->list.items[i].bytes.ptr, want[i]) != 0)
+            return false;
+    return true;
+}
+
+TEST(labels_set_get_replace_remove_and_list)
+{
+    fixture f = open_fixture();
+    spawned s = spawn(f.db, NULL);
+    char first[65], second[65];
+    snprintf(first, sizeof first, "%s", ref_hash(store_text(&s, "one")));
+    snprintf(second, sizeof second, "%s", ref_hash(store_text(&s, "two")));
+
+    CHECK(ok(call(&s, "label", args(2, str("b"), ref(first)))) == NULL); /* ok(_) */
+    CHECK(label_is(&s, "b", first));
+    CHECK(label_is(&s, "nothing", NULL));
+    /* label moves an existing label too. */
+    ok(call(&s, "label", args(2, str("a"), ref(first))));
+    ok(call(&s, "label", args(2, str("a"), ref(second))));
+    CHECK(label_is(&s, "a", second));
+    CHECK(labels_are(&s, (const char *const[]){"a", "b"}, 2));
+
+    ok(call(&s, "replace-at-label", args(2, str("b"), ref(second))));
+    CHECK(label_is(&s, "b", second));
+    CHECK_STR_EQ(err_of(call(&s, "replace-at-label", args(2, str("x"), ref(first)))),
+                 "label 'x' not found in store 'default'");
+    CHECK(label_is(&s, "x", NULL));
+
+    th_val *at =
+        ok(call(&s, "store-at-label", args(2, str("c"), th_val_bytes(&arena, "hello", 5))));
+    CHECK_STR_EQ(ref_hash(at), HELLO_SHA256);
+    CHECK(label_is(&s, "c", HELLO_SHA256));
+    CHECK(bytes_equal(ok(call(&s, "get", args(1, ref(HELLO_SHA256), NULL))), "hello"));
+
+    ok(call(&s, "remove-label", args(1, str("a"), NULL)));
+    CHECK(label_is(&s, "a", NULL));
+    CHECK_STR_EQ(err_of(call(&s, "remove-label", args(1, str("a"), NULL))),
+                 "label 'a' not found in store 'default'");
+    CHECK(labels_are(&s, (const char *const[]){"b", "c"}, 2));
+    /* Removing a label keeps its content. */
+    CHECK(bytes_equal(ok(call(&s, "get", args(1, ref(second), NULL))), "two"));
+
+    CHECK_CONTAINS(err_of(call(&s, "label", args(2, str(""), ref(first)))), "cannot be empty");
+    th_val *nul = th_val_string(&arena, "a\0b", 3);
+    CHECK_CONTAINS(err_of(call(&s, "get-by-label", args(1, nul, NULL))), "NUL");
+    done(&s);
+    close_fixture(&f);
+}
+
+static uint64_t total_size(spawned *s)
+{
+    th_val *v = ok(call(s, "calculate-total-size", args(0, NULL, NULL)));
+    CHECK(v && v->kind == TH_VAL_U64);
+    return v ? v->u : UINT64_MAX;
+}
+
+TEST(list_all_content_and_total_size)
+{
+    fixture f = open_fixture();
+    spawned s = spawn(f.db, NULL);
+    CHECK_EQ_INT(total_size(&s), 0);
+    th_val *none = ok(call(&s, "list-all-content", args(0, NULL, NULL)));
+    CHECK(none && none->kind == TH_VAL_LIST && none->list.len == 0);
+
+    store_text(&s, "hello");
+    store_text(&s, "abc");
+    store_text(&s, "hello"); /* counted once */
+    CHECK_EQ_INT(total_size(&s), 8);
+
+    uint8_t abc[TH_HASH_SIZE];
+    char abc_hex[65];
+    th_sha256("abc", 3, abc);
+    th_hex_encode(abc, TH_HASH_SIZE, abc_hex);
+    th_val *all = ok(call(&s, "list-all-content", args(0, NULL, NULL)));
+    CHECK(all && all->list.len == 2);
+    if (all && all->list.len == 2) { /* in hash order: 2cf2… before ba78… */
+        CHECK_STR_EQ(ref_hash(&all->list.items[0]), HELLO_SHA256);
+        CHECK_STR_EQ(ref_hash(&all->list.items[1]), abc_hex);
+    }
+    done(&s);
+    close_fixture(&f);
+}
+
+static int64_t raw_count(const char *dir, const char *sql)
+{
+    th_buf path = TH_BUF_INIT;
+    th_buf_printf(&path, "%s/" TH_DB_FILE, dir);
+    sqlite3 *conn = NULL;
+    sqlite3_stmt *s = NULL;
+    int64_t n = -1;
+    if (sqlite3_open_v2(th_buf_cstr(&path), &conn, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(conn, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(conn);
+    th_buf_free(&path);
+    return n;
+}
+
+TEST(stores_are_isolated_but_share_blobs)
+{
+    fixture f = open_fixture();
+    spawned a = spawn(f.db, NULL);
+    spawned b = spawn(f.db, "other");
+    store_text(&a, "hello");
+    ok(call(&a, "label", args(2, str("greeting"), ref(HELLO_SHA256))));
+
+    CHECK_STR_EQ(err_of(call(&b, "get", args(1, ref(HELLO_SHA256), NULL))),
+                 "no content " HELLO_SHA256 " in store 'other'");
+    CHECK_EQ_INT(exists(&b, HELLO_SHA256), 0);
+    CHECK_CONTAINS(err_of(call(&b, "label", args(2, str("mine"), ref(HELLO_SHA256)))),
+                   "no content");
+    CHECK(label_is(&b, "greeting", NULL));
+    CHECK(labels_are(&b, NULL, 0));
+    CHECK_EQ_INT(total_size(&b), 0);
+    CHECK_EQ_INT(content_count(&b), 0);
+
+    /* The same bytes in the other store: the same hash, one blob, and
+     * now each store sees them. */
+    CHECK_STR_EQ(ref_hash(store_text(&b, "hello")), HELLO_SHA256);
+    CHECK(bytes_equal(ok(call(&b, "get", args(1, ref(HELLO_SHA256), NULL))), "hello"));
+    CHECK_EQ_INT(raw_count(f.dir, "SELECT count(*) FROM blobs"), 1);
+    CHECK_EQ_INT(raw_count(f.dir, "SELECT count(*) FROM store_content"), 2);
+    /* b's label of the same name is b's own. */
+    store_text(&b, "hi");
+    uint8_t hi[TH_HASH_SIZE];
+    char hi_hex[65];
+    th_sha256("hi", 2, hi);
+    th_hex_encode(hi, TH_HASH_SIZE, hi_hex);
+    ok(call(&b, "label", args(2, str("greeting"), ref(hi_hex))));
+    CHECK(label_is(&a, "greeting", HELLO_SHA256));
+    CHECK(label_is(&b, "greeting", hi_hex));
+    CHECK_EQ_INT(total_size(&a), 5);
+    done(&a);
+    done(&b);
+    close_fixture(&f);
+}
+
+TEST(everything_survives_closing_the_database)
+{
+    fixture f = open_fixture();
+    spawned s = spawn(f.db, "kept");
+    store_text(&s, "hello");
+    ok(call(&s, "store-at-label", args(2, str("l"), th_val_bytes(&arena, "abc", 3))));
+    done(&s);
+    th_db_close(f.db);
+
+    th_error err;
+    f.db = th_db_open(f.dir, TH_DURABILITY_OFF, &err);
+    CHECK_REPORT_(f.db != NULL, "reopening: %s", err.msg);
+    if (!f.db)
+        return;
+    s = spawn(f.db, "kept");
+    CHECK(bytes_equal(ok(call(&s, "get", args(1, ref(HELLO_SHA256), NULL))), "hello"));
+    th_val *opt = ok(call(&s, "get-by-label", args(1, str("l"), NULL)));
+    CHECK(opt && opt->var.disc == 1);
+    if (opt && opt->var.disc == 1)
+        CHECK(bytes_equal(ok(call(&s, "get", args(1, opt->var.payload, NULL))), "abc"));
+    CHECK_EQ_INT(total_size(&s), 8);
+    done(&s);
+    close_fixture(&f);
+}
+
+TEST(a_store_grant_without_a_database_is_refused)
+{
+    th_manifest *m = store_manifest(NULL);
+    th_error err = {0};
+    th_actor *actor = th_actor_spawn_with(engine, m, NULL, &err);
+    CHECK(actor == NULL);
+    CHECK_STR_EQ(
+        err.msg,
+        "st.toml:5:1: the 'store' handler needs a data directory (theater run --data DIR)");
+    th_actor_free(actor);
+    th_manifest_free(m);
+}
+
+int main(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/theater-test-store-XXXXXX");
+    if (!mkdtemp(tmpdir))
+        return 1;
+    th_error err;
+    th_engine_options opts = {.cache_dir = ""};
+    engine = th_engine_new(&opts, &err);
+    if (!engine) {
+        fprintf(stderr, "engine: %s\n", err.msg);
+        return 1;
+    }
+    package = write_guest();
+    RUN(store_then_get_gives_the_bytes_under_their_sha256);
+    RUN(unknown_content_is_an_err_and_does_not_exist);
+    RUN(a_bad_content_ref_is_an_err);
+    RUN(labels_set_get_replace_remove_and_list);
+    RUN(list_all_content_and_total_size);
+    RUN(stores_are_isolated_but_share_blobs);
+    RUN(everything_survives_closing_the_database);
+    RUN(a_store_grant_without_a_database_is_refused);
+    th_engine_free(engine);
+    th_arena_free(&arena);
+    unlink(package);
+    free(package);
+    rmdir(tmpdir);
+    return check_summary();
+}
