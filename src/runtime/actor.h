@@ -12,7 +12,7 @@
 
 struct th_actor {
     th_engine *engine;
-    const th_manifest *manifest; /* borrowed: outlives the actor */
+    const th_manifest *manifest; /* borrowed (outlives the actor) or owned_manifest */
     th_manifest *owned_manifest; /* resume's stored manifest (manifest points at it), or NULL */
     char id[33];
     th_module *module; /* owned by the engine */

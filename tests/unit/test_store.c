@@ -46,16 +46,44 @@ static const char guest_wat[] =
     "  (i32.store (i32.const 12) (local.get 2))\n"
     "  (i32.const 0)))\n";
 
-static char *write_guest(void)
+/* A guest that, for each request, stores the message through the canonical
+ * ABI, gets it back by the content-ref the host returned, and answers with
+ * what it got: the store seen from inside the sandbox. */
+static const char abi_guest_wat[] =
+    "(module\n"
+    "(import \"theater:simple/store\" \"store\" (func $store (param i32 i32 i32)))\n"
+    "(import \"theater:simple/store\" \"get\" (func $get (param i32 i32 i32)))\n"
+    "(memory (export \"memory\") 1)\n"
+    "(global $bump (mut i32) (i32.const 4096))\n"
+    "(func (export \"cabi_realloc\") (param i32 i32 i32 i32) (result i32) (local $p i32)\n"
+    "  (local.set $p (i32.and (i32.add (global.get $bump) (i32.sub (local.get 2) (i32.const 1)))\n"
+    "                         (i32.sub (i32.const 0) (local.get 2))))\n"
+    "  (global.set $bump (i32.add (local.get $p) (local.get 3)))\n"
+    "  (local.get $p))\n"
+    "(func (export \"theater:simple/actor#init\") (param i32 i32 i32 i32 i32) (result i32)\n"
+    "  (i32.store8 (i32.const 0) (i32.const 0)) (i32.store8 (i32.const 4) (i32.const 0))\n"
+    "  (i32.const 0))\n"
+    "(func (export \"theater:simple/message-server-client#handle-request\")\n"
+    "  (param i32 i32 i32 i32 i32) (result i32)\n"
+    "  (call $store (local.get 3) (local.get 4) (i32.const 100))\n" /* ok(content-ref) at 104 */
+    "  (if (i32.load8_u (i32.const 100)) (then unreachable))\n"
+    "  (call $get (i32.load (i32.const 104)) (i32.load (i32.const 108)) (i32.const 200))\n"
+    "  (if (i32.load8_u (i32.const 200)) (then unreachable))\n"
+    "  (i32.store8 (i32.const 0) (i32.const 0)) (i32.store8 (i32.const 4) (i32.const 0))\n"
+    "  (i32.store (i32.const 16) (i32.load (i32.const 204)))\n"
+    "  (i32.store (i32.const 20) (i32.load (i32.const 208)))\n"
+    "  (i32.const 0)))\n";
+
+static char *write_wat(const char *wat, const char *name)
 {
     wasm_byte_vec_t wasm;
-    wasmtime_error_t *error = wasmtime_wat2wasm(guest_wat, strlen(guest_wat), &wasm);
+    wasmtime_error_t *error = wasmtime_wat2wasm(wat, strlen(wat), &wasm);
     if (error) {
         wasmtime_error_delete(error);
         abort();
     }
     th_buf path = TH_BUF_INIT;
-    th_buf_printf(&path, "%s/guest.wasm", tmpdir);
+    th_buf_printf(&path, "%s/%s.wasm", tmpdir, name);
     FILE *f = fopen(th_buf_cstr(&path), "wb");
     if (!f || fwrite(wasm.data, 1, wasm.size, f) != wasm.size || fclose(f) != 0)
         abort();
@@ -485,6 +513,49 @@ TEST(a_store_grant_without_a_database_is_refused)
     th_manifest_free(m);
 }
 
+TEST(a_guest_stores_and_gets_through_the_canonical_abi)
+{
+    fixture f = open_fixture();
+    char *pkg = write_wat(abi_guest_wat, "abi_guest");
+    th_buf text = TH_BUF_INIT;
+    th_buf_printf(&text,
+                  "name = \"abi\"\nversion = \"1\"\npackage = \"%s\"\n[[handlers]]\n"
+                  "type = \"store\"\n[[handlers]]\ntype = \"message-server\"\n",
+                  pkg);
+    th_error err;
+    th_manifest *m = th_manifest_parse((const char *)text.data, text.len, "abi.toml", &err);
+    th_buf_free(&text);
+    th_spawn_options opts = {.db = f.db};
+    th_actor *actor = m ? th_actor_spawn_with(engine, m, &opts, &err) : NULL;
+    CHECK_REPORT_(actor != NULL, "spawn: %s", err.msg);
+    if (actor) {
+        uint8_t *resp = NULL;
+        size_t len = 0;
+        const char *msg = "{\"kept\":\"in the store\"}";
+        CHECK_EQ_INT(th_actor_request(actor, (const uint8_t *)msg, strlen(msg), &resp, &len, &err),
+                     0);
+        CHECK(resp && len == strlen(msg) && memcmp(resp, msg, len) == 0);
+        free(resp);
+        /* both host calls are in the chain, between the call and its return */
+        const th_chain *c = th_actor_chain(actor);
+        size_t n = th_chain_length(c);
+        CHECK(n >= 3);
+        if (n >= 3) {
+            CHECK_STR_EQ(th_chain_event(c, n - 3)->name, "theater:simple/store#store");
+            CHECK_STR_EQ(th_chain_event(c, n - 2)->name, "theater:simple/store#get");
+            CHECK_EQ_INT(th_chain_event(c, n - 1)->type, TH_EV_RETURN);
+        }
+        th_verify_report rep;
+        CHECK(th_chain_verify(c, &rep));
+        th_actor_stop(actor);
+        th_actor_free(actor);
+    }
+    th_manifest_free(m);
+    unlink(pkg);
+    free(pkg);
+    close_fixture(&f);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/theater-test-store-XXXXXX");
@@ -497,7 +568,7 @@ int main(void)
         fprintf(stderr, "engine: %s\n", err.msg);
         return 1;
     }
-    package = write_guest();
+    package = write_wat(guest_wat, "guest");
     RUN(store_then_get_gives_the_bytes_under_their_sha256);
     RUN(unknown_content_is_an_err_and_does_not_exist);
     RUN(a_bad_content_ref_is_an_err);
@@ -506,6 +577,7 @@ int main(void)
     RUN(stores_are_isolated_but_share_blobs);
     RUN(everything_survives_closing_the_database);
     RUN(a_store_grant_without_a_database_is_refused);
+    RUN(a_guest_stores_and_gets_through_the_canonical_abi);
     th_engine_free(engine);
     th_arena_free(&arena);
     unlink(package);
