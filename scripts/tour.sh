@@ -7,9 +7,19 @@ theater="$build/theater"
 cd "$(dirname "$0")/.."
 
 bold() { if [[ -t 1 && -z "${NO_COLOR:-}" ]]; then printf '\033[1m%s\033[0m\n' "$*"; else printf '%s\n' "$*"; fi; }
+# Shows a command as a person would type it: plain words bare, others in
+# single quotes.
+shown() {
+    local out="" a
+    for a in "$@"; do
+        if [[ "$a" =~ ^[A-Za-z0-9_./:=@-]+$ ]]; then out+=" $a"; else out+=" '${a//\'/\'\\\'\'}'"; fi
+    done
+    printf '%s' "$out"
+}
+
 step() {
     echo
-    bold "\$$(printf ' %q' "$@")"
+    bold "\$$(shown "$@")"
     "$@"
     echo "(exit status $?)"
 }
@@ -26,11 +36,22 @@ bold "A misbehaving actor is stopped, its fault recorded, and the process goes o
 step "$theater" run examples/crasher/manifest.toml --request '{"op":"ping"}' --send '{"op":"spin"}' --chain
 
 echo
+bold "With a data directory the chain is kept in SQLite, checked and browsed later:"
+data="$(mktemp -d /tmp/theater-tour.XXXXXX)"
+step "$theater" run examples/counter/manifest.toml --data "$data" --send '{"op":"add","n":7}'
+step "$theater" chain verify --all --data "$data"
+id="$(sqlite3 "$data/theater.db" 'select id from actors limit 1' 2> /dev/null)"
+[[ -n "$id" ]] && step "$theater" state "${id:0:8}" --data "$data" --at 3
+rm -rf "$data"
+
+echo
 bold "Try next:"
 cat <<'TRY'
   build/theater run examples/counter/manifest.toml --send '{"op":"inc"}' --request '{"op":"get"}' --json
   build/theater run examples/crasher/manifest.toml --send '{"op":"bomb"}'    # memory limit
   build/theater run examples/crasher/manifest.toml --send '{"op":"deep"}'    # stack overflow
+  build/theater run examples/counter/manifest.toml --data ~/.theater --send '{"op":"inc"}'
+  build/theater chain show ID --data ~/.theater      # ID: any unique prefix of the actor id
   build/theater run --help
   make test        # the whole test suite, then again under ASan+UBSan
 TRY
