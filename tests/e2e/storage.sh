@@ -95,7 +95,7 @@ for _ in $(seq 3000); do args+=(--request '{"op":"inc"}'); done
 "$THEATER" run "$counter" --data "$work/crash" --durability always "${args[@]}" \
     > "$work/crash.out" 2> /dev/null &
 pid=$!
-for _ in $(seq 100); do
+for _ in $(seq 600); do # up to 30 s: the sanitizer build is slower
     [[ $(grep -c '^response' "$work/crash.out" 2> /dev/null) -ge 50 ]] && break
     sleep 0.05
 done
