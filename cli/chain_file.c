@@ -307,8 +307,9 @@ static int check_states(reader *rd, json_t *states)
         const char *s = json_is_string(v) ? json_string_value(v) : NULL;
         size_t n = s ? json_string_length(v) : 1;
         uint8_t want[TH_HASH_SIZE], got[TH_HASH_SIZE];
-        if (strlen(key) != 64 || th_hex_decode(key, TH_HASH_SIZE, want))
-            return bad(rd, where, "the key is not a SHA-256 in hex");
+        if (strlen(key) != 64 || strspn(key, "0123456789abcdef") != 64 ||
+            th_hex_decode(key, TH_HASH_SIZE, want))
+            return bad(rd, where, "the key is not a SHA-256 in lowercase hex");
         uint8_t *bytes = th_arena_alloc(&rd->arena, n / 2 + 1);
         if (!s || n % 2 || th_hex_decode(s, n / 2, bytes))
             return bad(rd, where, "expected an even number of hex digits");
@@ -356,8 +357,12 @@ int chain_file_import(th_db *db, const char *path, char id_out[33], th_error *er
         get_int(&rd, actor, "event_count", "actor", &count) ||
         get_int(&rd, actor, "created_ns", "actor", &a.created_ns))
         goto done;
-    if (strlen(id) != 32 || strspn(id, "0123456789abcdef") != 32 || strlen(parent) > 32) {
+    if (strlen(id) != 32 || strspn(id, "0123456789abcdef") != 32) {
         bad(&rd, "actor.id", "expected 32 lowercase hex digits");
+        goto done;
+    }
+    if (*parent && (strlen(parent) != 32 || strspn(parent, "0123456789abcdef") != 32)) {
+        bad(&rd, "actor.parent", "expected null or 32 lowercase hex digits");
         goto done;
     }
     memcpy(a.id, id, 33);

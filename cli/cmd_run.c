@@ -214,6 +214,21 @@ static void print_json(th_actor *actor, outcome *out, const th_verify_report *re
     json_decref(root);
 }
 
+/* The manifest stored for an actor to be resumed, for its durability; NULL
+ * when it cannot be read (resume then reports why). */
+static th_manifest *stored_manifest(const char *dir, const char *id)
+{
+    th_error err;
+    th_actor_info info = {0};
+    th_manifest *m = NULL;
+    th_db_reader *r = th_db_reader_open_path(dir, &err);
+    if (r && th_db_find_actor(r, id, &info, &err) == 0)
+        m = th_manifest_parse(info.manifest, strlen(info.manifest), info.manifest_path, &err);
+    th_actor_info_clear(&info);
+    th_db_reader_close(r);
+    return m;
+}
+
 /* The data directory when one is asked for (--data, or THEATER_HOME set),
  * opened with the stronger of --durability and the manifest's: fsync is the
  * database's setting. */
@@ -222,12 +237,16 @@ static int open_data(const run_opts *o, const th_manifest *manifest, th_db **db,
     const char *home = getenv("THEATER_HOME");
     if (!o->data && !(home && *home) && !o->resume)
         return 0;
-    th_durability d = o->durability;
-    if (manifest && manifest->has_durability && manifest->durability > d)
-        d = manifest->durability;
     char *dir = cli_data_dir(o->data);
     if (!dir)
         return th_error_set(err, "no data directory: give --data DIR");
+    th_durability d = o->durability;
+    th_manifest *stored = o->resume ? stored_manifest(dir, o->resume) : NULL;
+    if (stored)
+        manifest = stored;
+    if (manifest && manifest->has_durability && manifest->durability > d)
+        d = manifest->durability;
+    th_manifest_free(stored);
     *db = th_db_open(dir, d, err);
     free(dir);
     return *db ? 0 : -1;

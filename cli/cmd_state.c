@@ -53,7 +53,7 @@ int cmd_state(int argc, char **argv)
     if (!id)
         return cli_usage_error("state: an actor ID is required (see `theater state --help`)");
 
-    th_error err;
+    th_error err = {0};
     char *dir = cli_data_dir(data);
     th_db_reader *r = dir ? th_db_reader_open_path(dir, &err) : NULL;
     if (!dir)
@@ -71,7 +71,9 @@ int cmd_state(int argc, char **argv)
             rc = -1;
         } else {
             th_chain *one = th_db_load_chain(r, &info, at, 1, &err);
-            rc = one && th_chain_length(one) == 1 ? 0 : -1;
+            rc = one && th_chain_length(one) == 1 && th_chain_event(one, 0)->index == at ? 0 : -1;
+            if (one && rc)
+                th_error_set(&err, "event %" PRIu64 " of actor %s is not stored", at, info.id);
             if (!rc) {
                 has_state = th_chain_event(one, 0)->has_state;
                 memcpy(hash, th_chain_event(one, 0)->state_hash, TH_HASH_SIZE);

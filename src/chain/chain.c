@@ -284,6 +284,8 @@ static bool verify_head_record(const th_chain *chain, th_verify_report *r)
                            n, recorded, recorded);
     if (n && memcmp(chain->events[n - 1].hash, chain->recorded_head, TH_HASH_SIZE) != 0)
         return verify_fail(r, n - 1, "event %zu: hash differs from the recorded head", n - 1);
+    if (!n && memcmp(chain->recorded_head, zero_hash, TH_HASH_SIZE) != 0)
+        return verify_fail(r, 0, "the chain is empty but its head record is not zero");
     return true;
 }
 

@@ -86,8 +86,9 @@ static bool parse_ref(const th_val *ref, uint8_t hash[TH_HASH_SIZE])
     if (text->bytes.len != HASH_DIGITS)
         return false;
     const char *p = (const char *)text->bytes.ptr;
-    if (strspn(p, "0123456789abcdef") < HASH_DIGITS)
-        return false;
+    for (size_t i = 0; i < HASH_DIGITS; i++) /* the bytes are not NUL-terminated */
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+            return false;
     return th_hex_decode(p, TH_HASH_SIZE, hash) == 0;
 }
 

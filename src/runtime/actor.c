@@ -331,6 +331,13 @@ typedef struct stored_actor {
     size_t wasm_len, state_len;
 } stored_actor;
 
+static bool hashes_to(const uint8_t *bytes, size_t len, const uint8_t hash[TH_HASH_SIZE])
+{
+    uint8_t got[TH_HASH_SIZE];
+    th_sha256(bytes ? bytes : (const uint8_t *)"", len, got);
+    return memcmp(got, hash, TH_HASH_SIZE) == 0;
+}
+
 static int read_stored(th_db *db, const char *id, stored_actor *s, th_error *err)
 {
     th_db_reader *r = th_db_reader_open(db, err);
@@ -359,12 +366,29 @@ static int read_stored(th_db *db, const char *id, stored_actor *s, th_error *err
         th_error_set(err, "actor %s: its package is not stored", s->info.id);
     if (found != 1)
         goto done;
+    /* The chain verified; what it names by hash must match too, or a
+     * swapped package or state would run under a chain that verifies. */
+    size_t n = th_chain_length(s->chain);
+    const th_event *last = n ? th_chain_event(s->chain, n - 1) : NULL;
+    if (!hashes_to(s->wasm, s->wasm_len, s->info.package_hash)) {
+        th_error_set(err, "actor %s: its stored package does not hash to its name", s->info.id);
+        goto done;
+    }
+    if (!last || last->has_state != s->info.has_state ||
+        (last->has_state && memcmp(last->state_hash, s->info.state_hash, TH_HASH_SIZE) != 0)) {
+        th_error_set(err, "actor %s: the registry's state is not its last event's", s->info.id);
+        goto done;
+    }
     if (s->info.has_state) {
         found = th_db_get_state(r, s->info.state_hash, &s->state, &s->state_len, err);
         if (found == 0)
             th_error_set(err, "actor %s: its last state is not stored", s->info.id);
         if (found != 1)
             goto done;
+        if (!hashes_to(s->state, s->state_len, s->info.state_hash)) {
+            th_error_set(err, "actor %s: its stored state does not hash to its name", s->info.id);
+            goto done;
+        }
     }
     rc = 0;
 done:

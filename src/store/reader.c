@@ -311,7 +311,7 @@ static int find_by_prefix(th_db_reader *r, const char *query, th_actor_info *out
         return reader_error(r, err, "read the registry");
     int found = step_actor(r, s, out, err);
     if (found == 1) {
-        th_actor_info second;
+        th_actor_info second = {0};
         int more = step_actor(r, s, &second, err);
         if (more != 0) {
             if (more == 1)

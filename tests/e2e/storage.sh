@@ -127,4 +127,26 @@ expect_contains "tampered resume" "$err" "does not verify"
 run_theater run "$counter" --resume "$id" --data "$data"
 expect_eq "manifest and resume" "$status" 2
 
+# What the chain names by hash must be what is stored: a swapped state or
+# package is refused, never run under a chain that verifies.
+cp -r "$data" "$work/swapstate"
+sqlite3 "$work/swapstate/theater.db" \
+    "UPDATE states SET bytes = CAST('{\"count\":999}' AS BLOB) WHERE hash = (SELECT state_hash FROM actors)"
+run_theater run --resume "$id" --data "$work/swapstate" --request '{"op":"get"}'
+expect_eq "swapped state exit" "$status" 2
+expect_contains "swapped state" "$err" "stored state does not hash to its name"
+cp -r "$data" "$work/swappkg"
+sqlite3 "$work/swappkg/theater.db" \
+    "UPDATE packages SET wasm = readfile('$THEATER_BINARY_DIR/examples/crasher.wasm')"
+run_theater run --resume "$id" --data "$work/swappkg"
+expect_eq "swapped package exit" "$status" 2
+expect_contains "swapped package" "$err" "stored package does not hash to its name"
+
+# An event the registry counts but the database lost is named, not garbled.
+cp -r "$data" "$work/lost"
+sqlite3 "$work/lost/theater.db" "DELETE FROM events WHERE idx = 8"
+run_theater state "$id" --data "$work/lost" --at 8
+expect_eq "lost event exit" "$status" 2
+expect_contains "lost event" "$err" "event 8 of actor $id is not stored"
+
 finish

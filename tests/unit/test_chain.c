@@ -454,8 +454,23 @@ TEST(mutators_ignore_out_of_range)
     th_chain_free(c);
 }
 
+TEST(empty_chain_needs_a_zero_head)
+{
+    th_chain *c = th_chain_new();
+    uint8_t head[TH_HASH_SIZE] = {1};
+    th_chain_set_record(c, head, 0);
+    th_verify_report rep;
+    CHECK(!th_chain_verify(c, &rep));
+    CHECK_STR_EQ(rep.reason, "the chain is empty but its head record is not zero");
+    memset(head, 0, sizeof head);
+    th_chain_set_record(c, head, 0);
+    CHECK(th_chain_verify(c, &rep));
+    th_chain_free(c);
+}
+
 int main(void)
 {
+    RUN(empty_chain_needs_a_zero_head);
     RUN(sha256_known_vectors);
     RUN(append_and_read_back);
     RUN(event_type_names);
