@@ -320,8 +320,9 @@ static int check_states(reader *rd, json_t *states)
     return 0;
 }
 
-int chain_file_import(th_db *db, const char *path, char id_out[33], th_error *err)
+int chain_file_load(const char *path, chain_file *f, th_error *err)
 {
+    memset(f, 0, sizeof *f);
     reader rd = {.file = path, .err = err};
     json_error_t jerr;
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
@@ -329,9 +330,10 @@ int chain_file_import(th_db *db, const char *path, char id_out[33], th_error *er
         th_error_set(err, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
         return -1;
     }
+    f->root = root;
+    f->chain = th_chain_new();
+    th_actor_info *a = &f->actor;
     int rc = -1;
-    th_chain *chain = th_chain_new();
-    th_actor_info a = {0}, old = {0};
     json_t *actor = json_object_get(root, "actor"), *events = json_object_get(root, "events");
     json_t *states = json_object_get(root, "states");
     const char *format = get_string(&rd, root, "format", "(top level)", false);
@@ -348,14 +350,14 @@ int chain_file_import(th_db *db, const char *path, char id_out[33], th_error *er
     }
     const char *id = get_string(&rd, actor, "id", "actor", false);
     const char *parent = id ? get_string(&rd, actor, "parent", "actor", true) : NULL;
-    a.name = parent ? (char *)get_string(&rd, actor, "name", "actor", false) : NULL;
-    a.manifest = a.name ? (char *)get_string(&rd, actor, "manifest", "actor", false) : NULL;
-    a.status = a.manifest ? (char *)get_string(&rd, actor, "status", "actor", false) : NULL;
-    const char *mpath = a.status ? get_string(&rd, actor, "manifest_path", "actor", true) : NULL;
-    if (!mpath || get_hash(&rd, actor, "package_hash", "actor", a.package_hash, NULL) ||
-        get_hash(&rd, actor, "head", "actor", a.head, NULL) ||
+    a->name = parent ? (char *)get_string(&rd, actor, "name", "actor", false) : NULL;
+    a->manifest = a->name ? (char *)get_string(&rd, actor, "manifest", "actor", false) : NULL;
+    a->status = a->manifest ? (char *)get_string(&rd, actor, "status", "actor", false) : NULL;
+    const char *mpath = a->status ? get_string(&rd, actor, "manifest_path", "actor", true) : NULL;
+    if (!mpath || get_hash(&rd, actor, "package_hash", "actor", a->package_hash, NULL) ||
+        get_hash(&rd, actor, "head", "actor", a->head, NULL) ||
         get_int(&rd, actor, "event_count", "actor", &count) ||
-        get_int(&rd, actor, "created_ns", "actor", &a.created_ns))
+        get_int(&rd, actor, "created_ns", "actor", &a->created_ns))
         goto done;
     if (strlen(id) != 32 || strspn(id, "0123456789abcdef") != 32) {
         bad(&rd, "actor.id", "expected 32 lowercase hex digits");
@@ -365,57 +367,88 @@ int chain_file_import(th_db *db, const char *path, char id_out[33], th_error *er
         bad(&rd, "actor.parent", "expected null or 32 lowercase hex digits");
         goto done;
     }
-    memcpy(a.id, id, 33);
-    memcpy(a.parent, parent, strlen(parent) + 1);
-    a.manifest_path = *mpath ? (char *)mpath : NULL;
+    memcpy(a->id, id, 33);
+    memcpy(a->parent, parent, strlen(parent) + 1);
+    a->manifest_path = *mpath ? (char *)mpath : NULL;
+    a->event_count = (uint64_t)count;
     for (size_t i = 0; i < json_array_size(events); i++) {
         th_event ev = {0};
         if (read_event(&rd, json_array_get(events, i), i, &ev))
             goto done;
-        th_chain_push_stored(chain, &ev);
+        th_chain_push_stored(f->chain, &ev);
     }
-    th_chain_set_record(chain, a.head, (size_t)count);
+    th_chain_set_record(f->chain, a->head, (size_t)count);
     if (states && check_states(&rd, states))
         goto done;
-    th_verify_report rep;
-    if (!th_chain_verify(chain, &rep)) {
-        th_error_set(err, "%s: the chain of actor %s does not verify: %s", path, a.id, rep.reason);
-        rc = 1;
-        goto done;
-    }
-    const uint8_t *wasm = NULL;
-    size_t wasm_len = 0;
+    f->states = states;
     if (json_object_get(root, "package")) {
         uint8_t got[TH_HASH_SIZE];
-        if (get_hex(&rd, root, "package", "(top level)", &wasm, &wasm_len, 0))
+        if (get_hex(&rd, root, "package", "(top level)", &f->wasm, &f->wasm_len, 0))
             goto done;
-        th_sha256(wasm, wasm_len, got);
-        if (memcmp(got, a.package_hash, TH_HASH_SIZE) != 0) {
+        th_sha256(f->wasm, f->wasm_len, got);
+        if (memcmp(got, a->package_hash, TH_HASH_SIZE) != 0) {
             bad(&rd, "package", "the bytes do not hash to actor.package_hash");
             goto done;
         }
     }
-    int found = existing_actor(db, a.id, &old, err);
-    if (found < 0)
+    th_verify_report rep;
+    if (!th_chain_verify(f->chain, &rep)) {
+        th_error_set(err, "%s: the chain of actor %s does not verify: %s", path, a->id, rep.reason);
+        rc = 1;
         goto done;
-    if (found) {
-        if (old.event_count == (uint64_t)count && memcmp(old.head, a.head, TH_HASH_SIZE) == 0)
-            th_error_set(err, "actor %s is already stored with this chain", a.id);
+    }
+    rc = 0;
+done:
+    f->arena = rd.arena; /* owns the decoded bytes */
+    return rc;
+}
+
+void chain_file_release(chain_file *f)
+{
+    th_chain_free(f->chain);
+    th_arena_free(&f->arena);
+    json_decref(f->root);
+    memset(f, 0, sizeof *f);
+}
+
+int chain_file_state(chain_file *f, const uint8_t hash[TH_HASH_SIZE], uint8_t **out, size_t *len)
+{
+    char key[2 * TH_HASH_SIZE + 1];
+    th_hex_encode(hash, TH_HASH_SIZE, key);
+    json_t *hex = f->states ? json_object_get(f->states, key) : NULL;
+    if (!hex)
+        return 0;
+    *len = json_string_length(hex) / 2;
+    *out = th_xmalloc(*len + 1);
+    th_hex_decode(json_string_value(hex), *len, *out); /* checked by chain_file_load */
+    return 1;
+}
+
+int chain_file_import(th_db *db, const char *path, char id_out[33], th_error *err)
+{
+    chain_file f;
+    int rc = chain_file_load(path, &f, err);
+    if (rc) {
+        chain_file_release(&f);
+        return rc;
+    }
+    rc = -1;
+    th_actor_info old = {0};
+    const th_actor_info *a = &f.actor;
+    int found = existing_actor(db, a->id, &old, err);
+    if (found > 0) {
+        if (old.event_count == a->event_count && memcmp(old.head, a->head, TH_HASH_SIZE) == 0)
+            th_error_set(err, "actor %s is already stored with this chain", a->id);
         else
             th_error_set(err,
                          "actor %s is already stored with a different chain (%" PRIu64
                          " events); nothing was imported",
-                         a.id, old.event_count);
-        goto done;
-    }
-    if (store(db, &a, chain, states, wasm, wasm_len, err) == 0) {
-        memcpy(id_out, a.id, 33);
+                         a->id, old.event_count);
+    } else if (found == 0 && store(db, a, f.chain, f.states, f.wasm, f.wasm_len, err) == 0) {
+        memcpy(id_out, a->id, 33);
         rc = 0;
     }
-done:
     th_actor_info_clear(&old);
-    th_chain_free(chain);
-    th_arena_free(&rd.arena);
-    json_decref(root);
+    chain_file_release(&f);
     return rc;
 }

@@ -14,6 +14,7 @@ enum {
 int cmd_run(int argc, char **argv);
 int cmd_chain(int argc, char **argv);
 int cmd_state(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 /* The data directory: `flag` (--data) when given, else $THEATER_HOME, else
  * ~/.theater. malloc'd; NULL only when none of them is known. */

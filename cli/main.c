@@ -24,6 +24,9 @@ static const char usage[] =
     "  chain export ID -o FILE      write a chain (and its states and package) to a file\n"
     "  chain import FILE            verify an exported chain and store it\n"
     "  state ID [--at N]            print an actor's state (after event N)\n"
+    "  replay ID|FILE [--to N] [--package WASM]\n"
+    "                 re-run an actor against its chain; prove it identical or\n"
+    "                 show the first divergence\n"
     "\n"
     "Stored chains live in the data directory: --data DIR, else $THEATER_HOME,\n"
     "else ~/.theater. Actor ids may be abbreviated to a unique prefix.\n"
@@ -88,5 +91,7 @@ int main(int argc, char **argv)
         return cmd_chain(argc - 1, argv + 1);
     if (strcmp(cmd, "state") == 0)
         return cmd_state(argc - 1, argv + 1);
+    if (strcmp(cmd, "replay") == 0)
+        return cmd_replay(argc - 1, argv + 1);
     return cli_usage_error("unknown command '%s' (see `theater --help`)", cmd);
 }

@@ -211,10 +211,14 @@ static wasm_trap_t *host_trampoline(void *env, wasmtime_caller_t *caller,
         return abi_trap(inst, imp, &err);
 
     th_val *result = NULL;
-    if (!imp->fn)
+    if (inst->replayer) {
+        if (inst->replayer(inst->actor, imp, params, &inst->host_arena, &result, &err))
+            return host_trap(inst, TH_FAULT_TRAP, imp, err.msg);
+    } else if (!imp->fn) {
         return host_trap(inst, TH_FAULT_TRAP, imp, "not served by this version");
-    if (imp->fn(inst->actor, params, &inst->host_arena, &result, &err))
+    } else if (imp->fn(inst->actor, params, &inst->host_arena, &result, &err)) {
         return host_trap(inst, TH_FAULT_TRAP, imp, err.msg);
+    }
     if (inst->recorder)
         inst->recorder(inst->actor, imp, params, result);
 

@@ -29,6 +29,11 @@ typedef struct th_fault {
 typedef void (*th_host_recorder)(th_actor *actor, const th_import *imp, const th_val *params,
                                  const th_val *result);
 
+/* In replay, what a host call returns comes from the recorded chain instead
+ * of the real handler; -1 (with err) traps the call: the replay diverged. */
+typedef int (*th_host_replayer)(th_actor *actor, const th_import *imp, const th_val *params,
+                                th_arena *a, th_val **result, th_error *err);
+
 typedef struct th_instance {
     th_module *module;
     th_limits limits;
@@ -42,6 +47,7 @@ typedef struct th_instance {
     th_canon_mem mem;
     th_actor *actor;           /* handed to host functions */
     th_host_recorder recorder; /* may be NULL */
+    th_host_replayer replayer; /* NULL except in replay */
     th_arena host_arena;       /* values of the host call in progress */
     bool in_call;              /* an export call is in progress */
     bool in_host;              /* a host function is in progress */

@@ -61,7 +61,7 @@ static int make_durable(th_actor *actor, th_error *err)
                          actor->manifest->name);
 }
 
-static void set_state(th_actor *actor, const th_val *state)
+void th_actor_set_state(th_actor *actor, const th_val *state)
 {
     th_buf_reset(&actor->state);
     actor->has_state = state->var.disc == 1;
@@ -82,7 +82,7 @@ static th_val *state_value(th_actor *actor)
     return th_val_option(a, th_val_bytes(a, actor->state.data, actor->state.len));
 }
 
-static void stop(th_actor *actor, const char *reason)
+void th_actor_record_stop(th_actor *actor, const char *reason)
 {
     if (actor->stopped)
         return;
@@ -95,8 +95,8 @@ static void stop(th_actor *actor, const char *reason)
 
 /* The chain's record of the host call, made between the call and return
  * events of the export in progress. */
-static void record_host_call(th_actor *actor, const th_import *imp, const th_val *params,
-                             const th_val *result)
+void th_actor_record_host_call(th_actor *actor, const th_import *imp, const th_val *params,
+                               const th_val *result)
 {
     th_val empty = {.kind = TH_VAL_TUPLE};
     record(actor, TH_EV_HOST, imp->name, params, result ? result : &empty);
@@ -131,7 +131,7 @@ int th_actor_invoke(th_actor *actor, th_export_id id, const th_val *params, th_v
         detail->var.payload = th_val_string(a, fault.message, strlen(fault.message));
         record(actor, TH_EV_TRAP, e->name, NULL, detail);
         actor->fault_kind = fault_names[fault.kind];
-        stop(actor, "failed");
+        th_actor_record_stop(actor, "failed");
         th_error_set(err, "actor %s failed in %s: %s: %s", actor->manifest->name, e->name,
                      actor->fault_kind, fault.message);
         th_error_mark_actor(err);
@@ -143,7 +143,7 @@ int th_actor_invoke(th_actor *actor, th_export_id id, const th_val *params, th_v
     if (result->var.disc == 1) { /* the export's own error: the actor goes on */
         record(actor, TH_EV_RETURN, e->name, NULL, result);
         if (actor->shutdown_requested)
-            stop(actor, "shutdown");
+            th_actor_record_stop(actor, "shutdown");
         actor->fault_kind = fault_names[TH_FAULT_EXPORT_ERROR];
         const th_val *msg = result->var.payload;
         th_error_set(err, "actor %s returned an error from %s: %.*s", actor->manifest->name,
@@ -154,7 +154,7 @@ int th_actor_invoke(th_actor *actor, th_export_id id, const th_val *params, th_v
         return -1;
     }
     const th_val *ok = result->var.payload;
-    set_state(actor, &ok->list.items[0]);
+    th_actor_set_state(actor, &ok->list.items[0]);
     th_val *rest = th_val_tuple(a, ok->list.len - 1);
     for (size_t i = 1; i < ok->list.len; i++)
         rest->list.items[i - 1] = ok->list.items[i];
@@ -162,7 +162,7 @@ int th_actor_invoke(th_actor *actor, th_export_id id, const th_val *params, th_v
     if (results)
         *results = rest;
     if (actor->shutdown_requested)
-        stop(actor, "shutdown");
+        th_actor_record_stop(actor, "shutdown");
     return make_durable(actor, err);
 }
 
@@ -246,8 +246,7 @@ th_actor *th_actor_spawn(th_engine *engine, const th_manifest *manifest, th_erro
     return th_actor_spawn_with(engine, manifest, NULL, err);
 }
 
-static th_actor *actor_new(th_engine *engine, const th_manifest *manifest, th_module *module,
-                           th_db *db)
+th_actor *th_actor_new(th_engine *engine, const th_manifest *manifest, th_module *module, th_db *db)
 {
     th_actor *actor = th_xcalloc(1, sizeof *actor);
     actor->engine = engine;
@@ -268,11 +267,11 @@ static int actor_start(th_actor *actor, const char *parent_id, th_error *err)
         register_actor(actor, parent_id);
     record_spawn(actor);
     actor->inst = th_instance_new(actor->engine, actor->module, &actor->manifest->limits, actor,
-                                  record_host_call, err);
+                                  th_actor_record_host_call, err);
     if (actor->inst)
         return 0;
     th_error_wrap(err, "actor %s", actor->manifest->name);
-    stop(actor, "failed");
+    th_actor_record_stop(actor, "failed");
     return -1;
 }
 
@@ -299,13 +298,13 @@ th_actor *th_actor_spawn_with(th_engine *engine, const th_manifest *manifest,
     th_module *module = load_checked(engine, manifest, NULL, 0, err);
     if (!module)
         return NULL;
-    th_actor *actor = actor_new(engine, manifest, module, opts ? opts->db : NULL);
+    th_actor *actor = th_actor_new(engine, manifest, module, opts ? opts->db : NULL);
     actor->chain = th_chain_new();
     new_id(actor->id);
     if (manifest->has_initial_state) {
         th_val *bytes =
             th_val_bytes(&actor->call_arena, manifest->initial_state, manifest->initial_state_len);
-        set_state(actor, th_val_option(&actor->call_arena, bytes));
+        th_actor_set_state(actor, th_val_option(&actor->call_arena, bytes));
     }
     if (actor_start(actor, opts ? opts->parent_id : NULL, err)) {
         th_actor_free(actor);
@@ -315,7 +314,7 @@ th_actor *th_actor_spawn_with(th_engine *engine, const th_manifest *manifest,
     th_val *params = th_val_tuple(&actor->call_arena, 1);
     params->list.items[0] = *th_val_string(&actor->call_arena, actor->id, strlen(actor->id));
     if (th_actor_invoke(actor, TH_EXPORT_INIT, params, NULL, err)) {
-        stop(actor, "failed"); /* its chain stays in the database, if any */
+        th_actor_record_stop(actor, "failed"); /* its chain stays in the database, if any */
         th_actor_free(actor);
         return NULL;
     }
@@ -405,7 +404,7 @@ th_actor *th_actor_resume(th_engine *engine, th_db *db, const char *id, th_error
         module = load_checked(engine, s.manifest, s.wasm, s.wasm_len, err);
     if (module) {
         module->stored_in = db; /* it came from there */
-        actor = actor_new(engine, s.manifest, module, db);
+        actor = th_actor_new(engine, s.manifest, module, db);
         actor->owned_manifest = s.manifest;
         s.manifest = NULL;
         memcpy(actor->id, s.info.id, sizeof actor->id);
@@ -413,7 +412,7 @@ th_actor *th_actor_resume(th_engine *engine, th_db *db, const char *id, th_error
         s.chain = NULL;
         if (s.info.has_state) {
             th_val *bytes = th_val_bytes(&actor->call_arena, s.state, s.state_len);
-            set_state(actor, th_val_option(&actor->call_arena, bytes));
+            th_actor_set_state(actor, th_val_option(&actor->call_arena, bytes));
         }
         if (actor_start(actor, s.info.parent[0] ? s.info.parent : NULL, err)) {
             th_actor_free(actor);
@@ -430,7 +429,7 @@ th_actor *th_actor_resume(th_engine *engine, th_db *db, const char *id, th_error
 
 void th_actor_stop(th_actor *actor)
 {
-    stop(actor, "ended");
+    th_actor_record_stop(actor, "ended");
 }
 
 void th_actor_free(th_actor *actor)

@@ -28,9 +28,10 @@ struct th_actor {
     /* The store handler's read connection, opened at its first read; owned. */
     th_db_reader *store_reader;
     th_durability durability;
-    bool state_unsaved;  /* the current state's bytes are not in the db yet */
-    th_arena call_arena; /* values of the call in progress */
-    th_buf scratch;      /* encodings on their way into the chain */
+    bool state_unsaved;        /* the current state's bytes are not in the db yet */
+    th_arena call_arena;       /* values of the call in progress */
+    const th_chain *replaying; /* in replay: the recorded chain (borrowed) */
+    th_buf scratch;            /* encodings on their way into the chain */
 };
 
 /* Calls an export with its params (a tuple, without the state, allocated in
@@ -40,5 +41,17 @@ struct th_actor {
  * with err describing it; a fault also stops the actor. */
 int th_actor_invoke(th_actor *actor, th_export_id id, const th_val *params, th_val **results,
                     th_error *err);
+
+/* For the runtime's own modules (resume, replay): an actor with no id,
+ * chain or instance yet; the caller sets them up. */
+th_actor *th_actor_new(th_engine *engine, const th_manifest *manifest, th_module *module,
+                       th_db *db);
+/* Sets the state from an option<list<u8>> value and rehashes it. */
+void th_actor_set_state(th_actor *actor, const th_val *state);
+/* Appends a stop event (once) and marks the actor stopped. */
+void th_actor_record_stop(th_actor *actor, const char *reason);
+/* The recorder th_instance_new is given: a host event in the chain. */
+void th_actor_record_host_call(th_actor *actor, const th_import *imp, const th_val *params,
+                               const th_val *result);
 
 #endif

@@ -1,0 +1,53 @@
+# Deterministic replay through the real binary: stored actors and exports
+# replay identically; another build diverges at the right event; a trap is
+# reproduced; time travel with --to.
+source "$(dirname "$0")/lib.bash"
+
+counter="$(example_manifest counter)"
+crasher="$(example_manifest crasher)"
+data="$work/data"
+
+run_theater run "$counter" --data "$data" --send '{"op":"inc"}' --send '{"op":"add","n":41}' \
+    --request '{"op":"get"}' --send '{"op":"nope"}' --json
+id="$(jq -r .actor.id <<< "$out")"
+
+run_theater replay "$id" --data "$data"
+expect_eq "replay exit" "$status" 0
+expect_eq "replay identical" "$out" "replayed 13 events: identical"
+
+run_theater replay "${id:0:8}" --data "$data" --to 5
+expect_eq "replay --to exit" "$status" 0
+expect_contains "replay --to state" "$out" 'state after event 5: {"count":1}'
+
+run_theater replay "$id" --data "$data" --json
+expect_eq "replay json" "$(jq -c '[.identical, .events, .state.count]' <<< "$out")" '[true,13,42]'
+
+# An export replays on its own, with the package it carries.
+run_theater chain export "$id" --data "$data" -o "$work/counter.json"
+run_theater replay "$work/counter.json"
+expect_eq "replay export" "$out" "replayed 13 events: identical"
+
+# Another build against the recorded inputs: the first difference is named.
+run_theater replay "$id" --data "$data" --package "$THEATER_BINARY_DIR/examples/echo.wasm"
+expect_eq "other build exit" "$status" 1
+expect_contains "other build" "$out" "diverged at event 2"
+expect_contains "other build expected" "$out" "expected: host theater:simple/runtime#log"
+
+# Traps are part of the record and replay like everything else.
+run_theater run "$crasher" --data "$data" --request '{"op":"ping"}' --send '{"op":"crash"}' --json
+crash_id="$(jq -r .actor.id <<< "$out")"
+run_theater replay "$crash_id" --data "$data"
+expect_eq "trap replays" "$out" "replayed 8 events: identical"
+
+# A chain that does not verify is not replayed; bad arguments are named.
+cp -r "$data" "$work/tamper"
+sqlite3 "$work/tamper/theater.db" "UPDATE events SET output = X'00' WHERE idx = 5"
+run_theater replay "$id" --data "$work/tamper"
+expect_eq "tampered replay exit" "$status" 2
+expect_contains "tampered replay" "$err" "does not verify"
+run_theater replay "$id" --data "$data" --to x
+expect_eq "bad --to" "$status" 2
+run_theater replay
+expect_eq "no target" "$status" 2
+
+finish
