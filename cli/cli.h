@@ -3,6 +3,10 @@
 #define TH_CLI_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "theater/theater.h"
 
 /* Exit statuses, documented in the README. */
 enum {
@@ -15,6 +19,13 @@ int cmd_run(int argc, char **argv);
 int cmd_chain(int argc, char **argv);
 int cmd_state(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+
+/* The state after event `at`, computed by replaying the actor's chain up to
+ * it (for when only the state's hash is stored). */
+struct th_db_reader;
+struct th_actor_info;
+int replay_state_at(struct th_db_reader *r, const struct th_actor_info *info, uint64_t at,
+                    uint8_t **out, size_t *len, bool *has_state, th_error *err);
 
 /* The data directory: `flag` (--data) when given, else $THEATER_HOME, else
  * ~/.theater. malloc'd; NULL only when none of them is known. */

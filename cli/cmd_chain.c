@@ -17,14 +17,15 @@
 
 static const char chain_usage[] =
     "usage: theater chain verify (ID | --all) [--data DIR] [--json]\n"
-    "       theater chain show ID [--from N] [--limit K] [--data DIR] [--json]\n"
+    "       theater chain show ID [--from N] [--limit K | --around N] [--data DIR] [--json]\n"
     "       theater chain export ID -o FILE [--data DIR]\n"
     "       theater chain import FILE [--data DIR]\n"
     "\n"
     "verify   recomputes every event's hash and link and compares the last one\n"
     "         with the registry's record of the head; prints the events and bytes\n"
     "         checked and the time taken, or the first bad event and why\n"
-    "show     prints events: index, type, short hash, name, summary of the payload\n"
+    "show     prints events: index, type, short hash, name, summary of the payload;\n"
+    "         --around N shows event N with the 5 events either side\n"
     "export   writes the actor's registry entry, chain, states and package to FILE\n"
     "         (format: docs/chain.md); `-o -` writes to stdout\n"
     "import   verifies an exported chain, then stores it in the data directory\n"
@@ -68,6 +69,13 @@ static int parse_args(int argc, char **argv, chain_opts *o)
             o->all = true;
         } else if (strcmp(a, "--json") == 0) {
             o->json = true;
+        } else if (strcmp(a, "--around") == 0) {
+            uint64_t n;
+            if (parse_u64(a, next, &n))
+                return EXIT_USAGE;
+            o->from = n > 5 ? n - 5 : 0; /* the neighbourhood: 5 events either side */
+            o->limit = n - o->from + 6;
+            i++;
         } else if (strcmp(a, "--from") == 0 || strcmp(a, "--limit") == 0) {
             if (parse_u64(a, next, a[2] == 'f' ? &o->from : &o->limit))
                 return EXIT_USAGE;

@@ -109,8 +109,8 @@ static void close_source(source *s)
     }
 }
 
-static void print_result(const replay_opts *o, const th_replay_report *rep,
-                         const uint8_t *state, size_t len, bool has_state)
+static void print_result(const replay_opts *o, const th_replay_report *rep, const uint8_t *state,
+                         size_t len, bool has_state)
 {
     if (o->json) {
         json_t *root = json_pack("{s:b, s:I}", "identical", rep->identical, "events",
@@ -130,15 +130,50 @@ static void print_result(const replay_opts *o, const th_replay_report *rep,
     if (rep->identical)
         printf("replayed %zu events: identical\n", rep->events_replayed);
     else
-        printf("replayed %zu events, then diverged at event %zu: %s\n  expected: %s\n  actual:   %s\n",
-               rep->events_replayed, rep->diverged_at, rep->reason, rep->expected, rep->actual);
+        printf(
+            "replayed %zu events, then diverged at event %zu: %s\n  expected: %s\n  actual:   %s\n",
+            rep->events_replayed, rep->diverged_at, rep->reason, rep->expected, rep->actual);
     if (o->to) {
         th_buf shown = TH_BUF_INIT;
         if (has_state)
             th_utf8_escape(state, len, &shown);
-        printf("state after event %" PRIu64 ": %s\n", o->to, has_state ? th_buf_cstr(&shown) : "none");
+        printf("state after event %" PRIu64 ": %s\n", o->to,
+               has_state ? th_buf_cstr(&shown) : "none");
         th_buf_free(&shown);
     }
+}
+
+int replay_state_at(th_db_reader *r, const th_actor_info *info, uint64_t at, uint8_t **out,
+                    size_t *len, bool *has_state, th_error *err)
+{
+    source s = {.reader = r, .info = *info};
+    th_engine_options eopts = {.cache_dir = NULL};
+    th_engine *engine = NULL;
+    th_manifest *manifest = NULL;
+    th_module *module = NULL;
+    int rc = -1;
+    s.chain = th_db_load_chain(r, info, 0, 0, err);
+    if (!s.chain)
+        return -1;
+    int found = th_db_get_package(r, info->package_hash, &s.wasm, &s.wasm_len, err);
+    if (found == 0)
+        th_error_set(err, "the package of %s is not stored", info->id);
+    if (found == 1 && (engine = th_engine_new(&eopts, err)) &&
+        (manifest =
+             th_manifest_parse(info->manifest, strlen(info->manifest), info->manifest_path, err)) &&
+        (module = th_engine_load_module_bytes(engine, s.wasm, s.wasm_len, info->name, err))) {
+        th_replay_report rep;
+        rc = th_replay(engine, manifest, module, s.chain, at, states_from, &s, &rep, out, len,
+                       has_state, err);
+        if (rc == 0 && !rep.identical)
+            rc = th_error_set(err, "replaying to event %" PRIu64 " diverged at event %zu: %s", at,
+                              rep.diverged_at, rep.reason);
+    }
+    th_manifest_free(manifest);
+    th_engine_free(engine);
+    th_chain_free(s.chain);
+    free(s.wasm);
+    return rc;
 }
 
 int cmd_replay(int argc, char **argv)
@@ -178,15 +213,15 @@ int cmd_replay(int argc, char **argv)
     th_engine_options eopts = {.log = NULL};
     if (open_source(&o, &s, &err) || !(engine = th_engine_new(&eopts, &err)))
         goto done;
-    manifest = th_manifest_parse(s.info.manifest, strlen(s.info.manifest), s.info.manifest_path,
-                                 &err);
+    manifest =
+        th_manifest_parse(s.info.manifest, strlen(s.info.manifest), s.info.manifest_path, &err);
     if (!manifest)
         goto done;
     const uint8_t *wasm = s.from_file ? s.file.wasm : s.wasm;
-    th_module *module = o.package ? th_engine_load_module(engine, o.package, &err)
-                        : wasm    ? th_engine_load_module_bytes(engine, wasm, s.wasm_len,
-                                                                s.info.name, &err)
-                                  : NULL;
+    th_module *module =
+        o.package ? th_engine_load_module(engine, o.package, &err)
+        : wasm    ? th_engine_load_module_bytes(engine, wasm, s.wasm_len, s.info.name, &err)
+                  : NULL;
     if (!module) {
         if (!o.package && !wasm)
             th_error_set(&err, "the export has no package: give --package WASM");

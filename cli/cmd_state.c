@@ -17,8 +17,9 @@ static const char state_usage[] =
     "usage: theater state ID [--at N] [--data DIR] [--json]\n"
     "\n"
     "Prints the actor's state as stored: the current one, or the one after\n"
-    "event N of its chain. `none` when the actor has no state. ID may be any\n"
-    "unique prefix of an actor's id.\n"
+    "event N of its chain (when only its hash is stored, it is computed by\n"
+    "replaying the chain up to N). `none` when the actor has no state. ID may\n"
+    "be any unique prefix of an actor's id.\n"
     "exit status: 0 success, 2 bad arguments, unknown actor or missing data\n";
 
 int cmd_state(int argc, char **argv)
@@ -85,10 +86,15 @@ int cmd_state(int argc, char **argv)
     size_t len = 0;
     if (!rc && has_state) {
         int found = th_db_get_state(r, hash, &bytes, &len, &err);
-        if (found == 0) {
-            char hex[65];
-            th_hex_encode(hash, TH_HASH_SIZE, hex);
-            th_error_set(&err, "the state %s is not stored (only its hash is)", hex);
+        if (found == 0) { /* only its hash is kept: compute it by replay */
+            uint64_t upto = at_given ? at : info.event_count - 1;
+            bool replayed_has = false;
+            found =
+                replay_state_at(r, &info, upto, &bytes, &len, &replayed_has, &err) == 0 ? 1 : -1;
+            if (found == 1 && !replayed_has) {
+                th_error_set(&err, "replay reached event %" PRIu64 " with no state", upto);
+                found = -1;
+            }
         }
         rc = found == 1 ? 0 : -1;
     }

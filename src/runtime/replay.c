@@ -47,8 +47,7 @@ static const char *difference(const th_event *want, const th_event *got)
         return "a different name";
     if (want->input_len != got->input_len || memcmp(want->input, got->input, want->input_len))
         return "a different input";
-    if (want->output_len != got->output_len ||
-        memcmp(want->output, got->output, want->output_len))
+    if (want->output_len != got->output_len || memcmp(want->output, got->output, want->output_len))
         return "a different output";
     if (want->has_state != got->has_state ||
         memcmp(want->state_hash, got->state_hash, TH_HASH_SIZE) != 0)
@@ -99,8 +98,9 @@ static int replay_host(th_actor *actor, const th_import *imp, const th_val *para
                 want->input_len == input.len && memcmp(want->input, input.data, input.len) == 0;
     th_buf_free(&input);
     if (!same)
-        return th_error_set(err, "replay diverged at event %zu: the actor called %s, which the "
-                                 "chain does not record there",
+        return th_error_set(err,
+                            "replay diverged at event %zu: the actor called %s, which the "
+                            "chain does not record there",
                             k, imp->name);
     *result = NULL;
     if (!imp->type.result)

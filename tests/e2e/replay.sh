@@ -39,6 +39,39 @@ crash_id="$(jq -r .actor.id <<< "$out")"
 run_theater replay "$crash_id" --data "$data"
 expect_eq "trap replays" "$out" "replayed 8 events: identical"
 
+# Imported elsewhere, it still replays identically.
+run_theater chain import "$work/counter.json" --data "$work/imported"
+run_theater replay "$id" --data "$work/imported"
+expect_eq "imported replays" "$out" "replayed 13 events: identical"
+
+# A replay changes nothing on disk.
+before="$(sha256sum < "$data/theater.db")"
+run_theater replay "$id" --data "$data"
+expect_eq "replay leaves the database alone" "$(sha256sum < "$data/theater.db")" "$before"
+
+# Time travel when only a state's hash is kept: the state is computed by replay.
+cp -r "$data" "$work/hashes"
+sqlite3 "$work/hashes/theater.db" \
+    "DELETE FROM states WHERE hash = (SELECT state_hash FROM events WHERE actor_id = '$id' AND idx = 5)"
+run_theater state "$id" --data "$work/hashes" --at 5
+expect_eq "state by replay" "$out" '{"count":1}'
+run_theater chain show "$id" --data "$data" --around 5 --json
+expect_eq "around" "$(jq -c '[.events[].index]' <<< "$out")" '[0,1,2,3,4,5,6,7,8,9,10]'
+
+# A randomized workload replays identically and sums up.
+args=()
+sum=0
+for _ in $(seq 200); do
+    n=$((RANDOM % 100))
+    if ((RANDOM % 2)); then args+=(--send '{"op":"inc"}'); sum=$((sum + 1));
+    else args+=(--send "{\"op\":\"add\",\"n\":$n}"); sum=$((sum + n)); fi
+done
+run_theater run "$counter" --data "$work/random" "${args[@]}" --json
+rid="$(jq -r .actor.id <<< "$out")"
+expect_eq "random sum" "$(jq .state.count <<< "$out")" "$sum"
+run_theater replay "$rid" --data "$work/random"
+expect_eq "random replays" "$out" "replayed 405 events: identical"
+
 # A chain that does not verify is not replayed; bad arguments are named.
 cp -r "$data" "$work/tamper"
 sqlite3 "$work/tamper/theater.db" "UPDATE events SET output = X'00' WHERE idx = 5"
