@@ -147,7 +147,6 @@ int replay_state_at(th_db_reader *r, const th_actor_info *info, uint64_t at, uin
                     size_t *len, bool *has_state, th_error *err)
 {
     source s = {.reader = r, .info = *info};
-    th_engine_options eopts = {.cache_dir = NULL};
     th_engine *engine = NULL;
     th_manifest *manifest = NULL;
     th_module *module = NULL;
@@ -158,7 +157,7 @@ int replay_state_at(th_db_reader *r, const th_actor_info *info, uint64_t at, uin
     int found = th_db_get_package(r, info->package_hash, &s.wasm, &s.wasm_len, err);
     if (found == 0)
         th_error_set(err, "the package of %s is not stored", info->id);
-    if (found == 1 && (engine = th_engine_new(&eopts, err)) &&
+    if (found == 1 && (engine = th_engine_new(NULL, err)) &&
         (manifest =
              th_manifest_parse(info->manifest, strlen(info->manifest), info->manifest_path, err)) &&
         (module = th_engine_load_module_bytes(engine, s.wasm, s.wasm_len, info->name, err))) {
@@ -210,8 +209,7 @@ int cmd_replay(int argc, char **argv)
     th_engine *engine = NULL;
     th_manifest *manifest = NULL;
     int status = EXIT_USAGE;
-    th_engine_options eopts = {.log = NULL};
-    if (open_source(&o, &s, &err) || !(engine = th_engine_new(&eopts, &err)))
+    if (open_source(&o, &s, &err) || !(engine = th_engine_new(NULL, &err)))
         goto done;
     manifest =
         th_manifest_parse(s.info.manifest, strlen(s.info.manifest), s.info.manifest_path, &err);
