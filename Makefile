@@ -42,7 +42,7 @@ bench: build
 	@scripts/bench.sh $(BUILD)
 
 format:
-	@clang-format -i $$(git ls-files '*.c' '*.h')
+	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
 
 # Part of `make test`: every C file must be as clang-format (with the
 # project's .clang-format) would write it.

@@ -110,8 +110,8 @@ int main(void)
     th_engine *engine = th_engine_new(&opts, &err);
     if (!engine)
         die("engine", &err);
-    bench(engine, "replay counter", THEATER_BINARY_DIR "/examples/counter.wasm",
-          "{\"count\":0}", 50000);
+    bench(engine, "replay counter", THEATER_BINARY_DIR "/examples/counter.wasm", "{\"count\":0}",
+          50000);
 
     wasm_byte_vec_t wasm;
     wasmtime_error_t *error = wasmtime_wat2wasm(chatty_wat, strlen(chatty_wat), &wasm);
