@@ -10,6 +10,7 @@
 #include "cli/chain_file.h"
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "chain/sha256.h"
 #include "common/error.h"
 #include "common/utf8.h"
 #include "exec/engine.h"
@@ -39,7 +40,7 @@ static const char replay_usage[] =
 typedef struct replay_opts {
     const char *target, *package, *data;
     uint64_t to;
-    bool json;
+    bool has_to, json;
 } replay_opts;
 
 /* Where the recorded chain and what it needs come from. */
@@ -133,7 +134,7 @@ static void print_result(const replay_opts *o, const th_replay_report *rep, cons
         printf(
             "replayed %zu events, then diverged at event %zu: %s\n  expected: %s\n  actual:   %s\n",
             rep->events_replayed, rep->diverged_at, rep->reason, rep->expected, rep->actual);
-    if (o->to) {
+    if (o->has_to && rep->identical) {
         th_buf shown = TH_BUF_INIT;
         if (has_state)
             th_utf8_escape(state, len, &shown);
@@ -154,6 +155,20 @@ int replay_state_at(th_db_reader *r, const th_actor_info *info, uint64_t at, uin
     s.chain = th_db_load_chain(r, info, 0, 0, err);
     if (!s.chain)
         return -1;
+    th_verify_report vr;
+    const th_event *target = th_chain_event(s.chain, at);
+    if (!target || !th_chain_verify(s.chain, &vr)) {
+        th_error_set(err, "the chain of %s %s", info->id,
+                     target ? "does not verify, so it is not replayed" : "has no such event");
+        th_chain_free(s.chain);
+        return -1;
+    }
+    /* The state changes only at returns (and spawns): the state event `at`
+     * records is the one after the last of those at or before it. */
+    uint64_t last = at;
+    while (last > 0 && th_chain_event(s.chain, last)->type != TH_EV_RETURN &&
+           th_chain_event(s.chain, last)->type != TH_EV_SPAWN)
+        last--;
     int found = th_db_get_package(r, info->package_hash, &s.wasm, &s.wasm_len, err);
     if (found == 0)
         th_error_set(err, "the package of %s is not stored", info->id);
@@ -162,11 +177,23 @@ int replay_state_at(th_db_reader *r, const th_actor_info *info, uint64_t at, uin
              th_manifest_parse(info->manifest, strlen(info->manifest), info->manifest_path, err)) &&
         (module = th_engine_load_module_bytes(engine, s.wasm, s.wasm_len, info->name, err))) {
         th_replay_report rep;
-        rc = th_replay(engine, manifest, module, s.chain, at, states_from, &s, &rep, out, len,
+        rc = th_replay(engine, manifest, module, s.chain, last + 1, states_from, &s, &rep, out, len,
                        has_state, err);
         if (rc == 0 && !rep.identical)
             rc = th_error_set(err, "replaying to event %" PRIu64 " diverged at event %zu: %s", at,
                               rep.diverged_at, rep.reason);
+        uint8_t got[TH_HASH_SIZE];
+        if (rc == 0 && *has_state) {
+            th_sha256(*out, *len, got);
+            if (!target->has_state || memcmp(got, target->state_hash, TH_HASH_SIZE) != 0)
+                rc = th_error_set(
+                    err, "the replayed state does not match the hash event %" PRIu64 " records",
+                    at);
+        }
+        if (rc) {
+            free(*out);
+            *out = NULL;
+        }
     }
     th_manifest_free(manifest);
     th_engine_free(engine);
@@ -190,6 +217,7 @@ int cmd_replay(int argc, char **argv)
             o.to = strtoull(next, &end, 10);
             if (!*next || *end || *next == '-')
                 return cli_usage_error("--to needs an event index, not '%s'", next);
+            o.has_to = true;
             i++;
         } else if (strcmp(a, "--json") == 0) {
             o.json = true;
@@ -225,12 +253,17 @@ int cmd_replay(int argc, char **argv)
             th_error_set(&err, "the export has no package: give --package WASM");
         goto done;
     }
+    if (o.has_to && o.to >= th_chain_length(s.chain)) {
+        th_error_set(&err, "the chain has %zu events; --to must be below that",
+                     th_chain_length(s.chain));
+        goto done;
+    }
     th_replay_report rep;
     uint8_t *state = NULL;
     size_t len = 0;
     bool has_state = false;
-    if (th_replay(engine, manifest, module, s.chain, o.to, states_from, &s, &rep, &state, &len,
-                  &has_state, &err))
+    if (th_replay(engine, manifest, module, s.chain, o.has_to ? o.to + 1 : 0, states_from, &s, &rep,
+                  &state, &len, &has_state, &err))
         goto done;
     print_result(&o, &rep, state, len, has_state);
     free(state);

@@ -86,6 +86,30 @@ static bool compare_from(replay *r, const th_chain *produced, size_t from)
 
 /* ---- Feeding recorded host outputs back ----------------------------------------- */
 
+/* A host call that failed when recorded left no host event, only the trap
+ * it caused ("call to NAME: why"): fail the same way, so the same trap is
+ * rebuilt. */
+static int recorded_failure(const th_import *imp, const th_event *trap, th_error *err)
+{
+    th_arena a = TH_ARENA_INIT;
+    th_val *v = th_val_decode(&a, trap->output, trap->output_len, err);
+    char prefix[160];
+    snprintf(prefix, sizeof prefix, "call to %s: ", imp->name);
+    size_t plen = strlen(prefix);
+    int rc;
+    if (v && v->kind == TH_VAL_VARIANT && v->var.payload && v->var.payload->kind == TH_VAL_STRING &&
+        v->var.payload->bytes.len > plen && memcmp(v->var.payload->bytes.ptr, prefix, plen) == 0)
+        rc = th_error_set(err, "%.*s", (int)(v->var.payload->bytes.len - plen),
+                          (const char *)v->var.payload->bytes.ptr + plen);
+    else
+        rc = th_error_set(err,
+                          "replay diverged: the actor called %s where the chain records a "
+                          "trap",
+                          imp->name);
+    th_arena_free(&a);
+    return rc;
+}
+
 static int replay_host(th_actor *actor, const th_import *imp, const th_val *params, th_arena *a,
                        th_val **result, th_error *err)
 {
@@ -97,6 +121,8 @@ static int replay_host(th_actor *actor, const th_import *imp, const th_val *para
     bool same = want && want->type == TH_EV_HOST && strcmp(want->name, imp->name) == 0 &&
                 want->input_len == input.len && memcmp(want->input, input.data, input.len) == 0;
     th_buf_free(&input);
+    if (!same && want && want->type == TH_EV_TRAP)
+        return recorded_failure(imp, want, err);
     if (!same)
         return th_error_set(err,
                             "replay diverged at event %zu: the actor called %s, which the "
@@ -160,7 +186,7 @@ static void replay_call(th_actor *actor, const th_event *ev)
 }
 
 int th_replay(th_engine *engine, const th_manifest *manifest, th_module *module,
-              const th_chain *recorded, uint64_t to, th_state_source states, void *ud,
+              const th_chain *recorded, uint64_t limit, th_state_source states, void *ud,
               th_replay_report *rep, uint8_t **state, size_t *state_len, bool *has_state,
               th_error *err)
 {
@@ -169,7 +195,7 @@ int th_replay(th_engine *engine, const th_manifest *manifest, th_module *module,
     const th_event *spawn = th_chain_event(recorded, 0);
     if (!spawn || spawn->type != TH_EV_SPAWN)
         return th_error_set(err, "the chain does not begin with a spawn event");
-    replay r = {recorded, to && to + 1 < n ? (size_t)to + 1 : n, rep};
+    replay r = {recorded, limit && limit < n ? (size_t)limit : n, rep};
 
     th_actor *actor = th_actor_new(engine, manifest, module, NULL);
     actor->chain = th_chain_new();
@@ -188,6 +214,9 @@ int th_replay(th_engine *engine, const th_manifest *manifest, th_module *module,
     for (size_t i = 1; same && i < r.limit;) {
         const th_event *ev = th_chain_event(recorded, i);
         if (ev->type == TH_EV_SPAWN) { /* a resume: a fresh instance, same state */
+            actor->stopped = false;    /* as th_actor_resume's fresh actor */
+            actor->shutdown_requested = false;
+            actor->fault_kind = NULL;
             if (instantiate(actor, err)) {
                 rc = -1;
                 break;

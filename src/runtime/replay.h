@@ -22,14 +22,14 @@ typedef struct th_replay_report {
 typedef int (*th_state_source)(void *ud, const uint8_t hash[TH_HASH_SIZE], uint8_t **out,
                                size_t *len, th_error *err);
 
-/* Replays events 1..to of `recorded` (to = 0: all) with `module` (the
+/* Replays events [1, limit) of `recorded` (limit = 0: all) with `module` (the
  * recorded package, or another build to compare against). Returns 0 when
  * the replay ran, whatever it found (see rep), and -1 with err when it could
  * not start (no spawn event, the first state missing, instantiation). The
  * replayed actor's final state is left in *state when state is not NULL
  * (malloc'd; *has_state false for none). */
 int th_replay(th_engine *engine, const th_manifest *manifest, th_module *module,
-              const th_chain *recorded, uint64_t to, th_state_source states, void *ud,
+              const th_chain *recorded, uint64_t limit, th_state_source states, void *ud,
               th_replay_report *rep, uint8_t **state, size_t *state_len, bool *has_state,
               th_error *err);
 

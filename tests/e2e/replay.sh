@@ -55,6 +55,10 @@ sqlite3 "$work/hashes/theater.db" \
     "DELETE FROM states WHERE hash = (SELECT state_hash FROM events WHERE actor_id = '$id' AND idx = 5)"
 run_theater state "$id" --data "$work/hashes" --at 5
 expect_eq "state by replay" "$out" '{"count":1}'
+sqlite3 "$work/hashes/theater.db" \
+    "DELETE FROM states WHERE hash != (SELECT state_hash FROM events WHERE actor_id = '$id' AND idx = 0)"
+run_theater state "$id" --data "$work/hashes" --at 6
+expect_eq "state by replay inside a call" "$out" '{"count":1}'
 run_theater chain show "$id" --data "$data" --around 5 --json
 expect_eq "around" "$(jq -c '[.events[].index]' <<< "$out")" '[0,1,2,3,4,5,6,7,8,9,10]'
 
@@ -71,6 +75,20 @@ rid="$(jq -r .actor.id <<< "$out")"
 expect_eq "random sum" "$(jq .state.count <<< "$out")" "$sum"
 run_theater replay "$rid" --data "$work/random"
 expect_eq "random replays" "$out" "replayed 405 events: identical"
+
+# A stopped actor that was resumed replays identically, restart included.
+run_theater run "$counter" --data "$work/resumed" --send '{"op":"inc"}' --json
+rsid="$(jq -r .actor.id <<< "$out")"
+run_theater run --resume "$rsid" --data "$work/resumed" --send '{"op":"inc"}'
+run_theater replay "$rsid" --data "$work/resumed"
+expect_eq "resumed replays" "$out" "replayed 11 events: identical"
+
+# --to at the edges.
+run_theater replay "$id" --data "$data" --to 0
+expect_contains "--to 0" "$out" 'state after event 0: {"count": 0}'
+run_theater replay "$id" --data "$data" --to 13
+expect_eq "--to past the end" "$status" 2
+expect_contains "--to past the end" "$err" "the chain has 13 events"
 
 # A chain that does not verify is not replayed; bad arguments are named.
 cp -r "$data" "$work/tamper"
