@@ -12,6 +12,7 @@
 #include "chain/sha256.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/file.h"
 #include "common/utf8.h"
 #include "exec/instance.h"
 #include "exec/module.h"
@@ -201,40 +202,19 @@ void th_engine_free(th_engine *engine)
 
 static int read_file(const char *path, uint8_t **data, size_t *len, th_error *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return th_error_set(err, "cannot open package %s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        int e = errno;
-        close(fd);
-        return th_error_set(err, "cannot stat package %s: %s", path, strerror(e));
+    struct stat st; /* a FIFO or device is refused, never read (it could block) */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return th_error_set(err, "package %s is not a regular file", path);
+    th_buf b = TH_BUF_INIT;
+    if (th_read_file(path, MAX_PACKAGE_SIZE, &b) == 0) {
+        *data = th_buf_take(&b, len);
+        return 0;
     }
-    if (!S_ISREG(st.st_mode) || st.st_size > MAX_PACKAGE_SIZE) {
-        close(fd);
-        if (!S_ISREG(st.st_mode))
-            return th_error_set(err, "package %s is not a regular file", path);
+    int e = errno;
+    th_buf_free(&b);
+    if (e == EFBIG)
         return th_error_set(err, "package %s is larger than %u MiB", path, MAX_PACKAGE_SIZE >> 20);
-    }
-    uint8_t *buf = th_xmalloc((size_t)st.st_size);
-    size_t got = 0;
-    while (got < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int e = n < 0 ? errno : 0;
-            close(fd);
-            free(buf);
-            return th_error_set(err, "cannot read package %s: %s", path,
-                                e ? strerror(e) : "file shrank while reading");
-        }
-        got += (size_t)n;
-    }
-    close(fd);
-    *data = buf;
-    *len = got;
-    return 0;
+    return th_error_set(err, "cannot open package %s: %s", path, strerror(e));
 }
 
 static const uint8_t core_magic[8] = {0, 'a', 's', 'm', 1, 0, 0, 0};

@@ -10,6 +10,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/file.h"
 #include "common/hex.h"
 #include "exec/instance.h"
 
@@ -18,24 +19,6 @@
  * the binary itself: it is the user's own, written atomically (a temporary
  * file renamed into place). Wasmtime refuses a file compiled by another
  * version or configuration; we then recompile and overwrite it. */
-
-static int mkdir_p(const char *dir)
-{
-    char *path = th_xstrdup(dir);
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-            free(path);
-            return -1;
-        }
-        *p = '/';
-    }
-    int rc = mkdir(path, 0755) < 0 && errno != EEXIST ? -1 : 0;
-    free(path);
-    return rc;
-}
 
 static char *cache_path(const th_engine *engine, const uint8_t hash[TH_HASH_SIZE])
 {
@@ -63,7 +46,7 @@ static wasmtime_module_t *cache_load(th_engine *engine, const char *path)
 /* Best effort: a read-only or full disk only costs a recompile next time. */
 static void cache_store(th_engine *engine, const char *path, wasmtime_module_t *module)
 {
-    if (mkdir_p(engine->cache_dir) < 0)
+    if (th_mkdir_p(engine->cache_dir, 0755) < 0)
         return;
     wasm_byte_vec_t code;
     wasmtime_error_t *error = wasmtime_module_serialize(module, &code);

@@ -17,6 +17,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/file.h"
 #include "common/suggest.h"
 
 #define MANIFEST_MAX_BYTES (1024 * 1024)
@@ -259,51 +260,6 @@ static char *resolve_path(const char *dir, const char *relative)
 
 /* Reads a whole file of at most `limit` bytes into out. On failure returns
  * -1 with errno set (EFBIG when the file is over the limit). */
-static int read_file(const char *path, size_t limit, th_buf *out)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    struct stat st;
-    if (fstat(fd, &st) != 0)
-        goto fail;
-    if (S_ISDIR(st.st_mode)) {
-        errno = EISDIR;
-        goto fail;
-    }
-    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > limit) {
-        errno = EFBIG;
-        goto fail;
-    }
-    for (;;) {
-        /* Ask for one byte past the limit, so that a growing or non-regular
-         * file over the limit is noticed too. */
-        th_buf_reserve(out, 64 * 1024);
-        size_t room = out->cap - out->len;
-        if (room > limit + 1 - out->len)
-            room = limit + 1 - out->len;
-        ssize_t n = read(fd, out->data + out->len, room);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            goto fail;
-        if (n == 0)
-            break;
-        out->len += (size_t)n;
-        if (out->len > limit) {
-            errno = EFBIG;
-            goto fail;
-        }
-    }
-    close(fd);
-    return 0;
-fail:;
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return -1;
-}
-
 /* Checks that bytes are one JSON value; `what` names them in the message. */
 static int check_json(reader *r, const toml_value *at, const char *what, const uint8_t *bytes,
                       size_t len)
@@ -411,7 +367,7 @@ static int read_initial_state_file(reader *r, const toml_kv *kv)
     th_buf_printf(&what, "initial_state_file '%s'", path);
     const char *what_text = th_buf_cstr(&what);
     int rc = -1;
-    if (read_file(path, STATE_FILE_MAX_BYTES, &bytes) != 0) {
+    if (th_read_file(path, STATE_FILE_MAX_BYTES, &bytes) != 0) {
         int error = errno;
         if (error == EFBIG)
             fail_at(r, v->line, v->col, "%s is larger than %d MiB", what_text,
@@ -742,7 +698,7 @@ th_manifest *th_manifest_load(const char *path, th_error *err)
         return NULL;
     }
     th_buf text = TH_BUF_INIT;
-    if (read_file(path, MANIFEST_MAX_BYTES, &text) != 0) {
+    if (th_read_file(path, MANIFEST_MAX_BYTES, &text) != 0) {
         if (errno == EFBIG)
             th_error_set(err, "manifest '%s' is larger than 1 MiB", path);
         else

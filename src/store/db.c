@@ -8,6 +8,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/file.h"
 #include "store/store_internal.h"
 
 static const char *const durability_names[] = {"off", "batch", "always"};
@@ -27,37 +28,15 @@ int th_durability_parse(const char *s)
     return -1;
 }
 
-/* Creates one directory unless it exists. 0700: the data directory holds
- * manifests and states, which may hold secrets. */
-static int make_dir(const char *path, th_error *err)
-{
-    if (mkdir(path, 0700) == 0)
-        return 0;
-    int saved = errno;
-    struct stat st;
-    if (saved == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return 0;
-    if (saved == EEXIST)
-        return th_error_set(err, "data directory %s: it exists and is not a directory", path);
-    return th_error_set(err, "cannot create the data directory %s: %s", path, strerror(saved));
-}
-
-/* mkdir -p: every missing directory on the way is created too. */
+/* 0700: the data directory holds manifests and states, which may hold
+ * secrets. */
 static int make_dirs(const char *dir, th_error *err)
 {
-    char *path = th_xstrdup(dir);
-    int rc = 0;
-    for (char *p = path + 1; *p && rc == 0; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        rc = make_dir(path, err);
-        *p = '/';
-    }
-    if (rc == 0)
-        rc = make_dir(path, err);
-    free(path);
-    return rc;
+    if (th_mkdir_p(dir, 0700) == 0)
+        return 0;
+    if (errno == ENOTDIR)
+        return th_error_set(err, "data directory %s: it exists and is not a directory", dir);
+    return th_error_set(err, "cannot create the data directory %s: %s", dir, strerror(errno));
 }
 
 char *th_store_db_path(const char *dir)
