@@ -28,37 +28,6 @@ json_t *bytes_to_json(const uint8_t *p, size_t len)
     return j;
 }
 
-/* The cases of WIT actor-error, as trap events record them. */
-static const char *const fault_kinds[] = {"trap", "timeout", "out-of-memory", "export-error",
-                                          "abi-violation"};
-
-void render_payload(const uint8_t *p, size_t len, th_buf *out)
-{
-    if (!len)
-        return;
-    th_arena a = TH_ARENA_INIT;
-    th_error err;
-    th_val *v = th_val_decode(&a, p, len, &err);
-    if (v && v->kind == TH_VAL_VARIANT && v->var.disc < 5 && v->var.payload &&
-        v->var.payload->kind == TH_VAL_STRING)
-        th_buf_printf(out, "%s: %.*s", fault_kinds[v->var.disc], (int)v->var.payload->bytes.len,
-                      (const char *)v->var.payload->bytes.ptr);
-    else if (v)
-        th_val_render(v, out, 120);
-    else
-        th_buf_printf(out, "<%zu bytes: %s>", len, err.msg);
-    th_arena_free(&a);
-}
-
-/* "input -> output", each rendered. */
-static void render_io(const th_event *ev, th_buf *out)
-{
-    render_payload(ev->input, ev->input_len, out);
-    if (ev->input_len && ev->output_len)
-        th_buf_append_str(out, " -> ");
-    render_payload(ev->output, ev->output_len, out);
-}
-
 void print_chain_text(const th_chain *chain)
 {
     th_buf b = TH_BUF_INIT;
@@ -70,7 +39,7 @@ void print_chain_text(const th_chain *chain)
         /* names come from storage too, where anyone may have written them */
         th_utf8_escape((const uint8_t *)ev->name, strlen(ev->name), &b);
         th_buf_append_byte(&b, ' ');
-        render_io(ev, &b);
+        th_event_render_io(ev, 120, &b);
         printf("  %4" PRIu64 "  %-6s %s  %s\n", ev->index, th_event_type_name(ev->type), hash,
                th_buf_cstr(&b));
     }
@@ -84,7 +53,7 @@ json_t *event_json(const th_event *ev)
     th_hex_encode(ev->parent, TH_HASH_SIZE, parent);
     th_hex_encode(ev->state_hash, TH_HASH_SIZE, state);
     th_buf b = TH_BUF_INIT;
-    render_io(ev, &b);
+    th_event_render_io(ev, 120, &b);
     json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:I, s:s%, s:s%, s:o}", "index",
                           (json_int_t)ev->index, "type", th_event_type_name(ev->type), "hash", hash,
                           "parent", parent, "timestamp_ns", (json_int_t)ev->timestamp_ns, "name",

@@ -11,8 +11,6 @@
 /* Bytes that parse as JSON become that JSON, other UTF-8 a string, and
  * anything else {"hex": "..."}: nothing an actor returns is dropped. */
 json_t *bytes_to_json(const uint8_t *p, size_t len);
-/* A readable one-line summary of an encoded value (docs/chain.md). */
-void render_payload(const uint8_t *p, size_t len, th_buf *out);
 /* One line per event: index, type, short hash, name, input -> output. */
 void print_chain_text(const th_chain *chain);
 json_t *event_json(const th_event *ev);

@@ -37,6 +37,14 @@ size_t th_event_encoded_size(const th_event *ev);
 /* SHA-256 of th_event_encode(ev). */
 void th_event_compute_hash(const th_event *ev, uint8_t out[TH_HASH_SIZE]);
 
+/* The cases of WIT actor-error that trap events record (docs/chain.md):
+ * "trap", "timeout", "out-of-memory", "export-error", "abi-violation". */
+const char *th_trap_kind_name(uint32_t kind);
+
+/* Appends "input -> output" of an event, each value rendered (at most max
+ * bytes each), a trap's as "kind: message". */
+void th_event_render_io(const th_event *ev, size_t max, th_buf *out);
+
 /* "spawn", "call", ... ; "unknown" for a value outside the enum. */
 const char *th_event_type_name(th_event_type type);
 

@@ -12,14 +12,6 @@
 #include "common/hex.h"
 #include "handlers/handlers.h"
 
-static const char *const fault_names[] = {
-    [TH_FAULT_TRAP] = "trap",
-    [TH_FAULT_TIMEOUT] = "timeout",
-    [TH_FAULT_OUT_OF_MEMORY] = "out-of-memory",
-    [TH_FAULT_EXPORT_ERROR] = "export-error",
-    [TH_FAULT_ABI] = "abi-violation",
-};
-
 static int64_t now_ns(void)
 {
     struct timespec ts;
@@ -130,7 +122,7 @@ int th_actor_invoke(th_actor *actor, th_export_id id, const th_val *params, th_v
         detail->var.disc = (uint32_t)fault.kind;
         detail->var.payload = th_val_string(a, fault.message, strlen(fault.message));
         record(actor, TH_EV_TRAP, e->name, NULL, detail);
-        actor->fault_kind = fault_names[fault.kind];
+        actor->fault_kind = th_trap_kind_name(fault.kind);
         th_actor_record_stop(actor, "failed");
         th_error_set(err, "actor %s failed in %s: %s: %s", actor->manifest->name, e->name,
                      actor->fault_kind, fault.message);
@@ -144,7 +136,7 @@ int th_actor_invoke(th_actor *actor, th_export_id id, const th_val *params, th_v
         record(actor, TH_EV_RETURN, e->name, NULL, result);
         if (actor->shutdown_requested)
             th_actor_record_stop(actor, "shutdown");
-        actor->fault_kind = fault_names[TH_FAULT_EXPORT_ERROR];
+        actor->fault_kind = th_trap_kind_name(TH_FAULT_EXPORT_ERROR);
         const th_val *msg = result->var.payload;
         th_error_set(err, "actor %s returned an error from %s: %.*s", actor->manifest->name,
                      e->name, (int)msg->bytes.len, (const char *)msg->bytes.ptr);

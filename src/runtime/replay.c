@@ -16,22 +16,8 @@ static void render_event(const th_event *ev, char *out, size_t size)
     th_buf b = TH_BUF_INIT;
     char state[17];
     th_hex_encode(ev->state_hash, 8, state);
-    th_buf_printf(&b, "%s %s", th_event_type_name(ev->type), ev->name);
-    const uint8_t *parts[2] = {ev->input, ev->output};
-    size_t lens[2] = {ev->input_len, ev->output_len};
-    for (int i = 0; i < 2; i++) {
-        if (!lens[i])
-            continue;
-        th_arena a = TH_ARENA_INIT;
-        th_error err;
-        th_val *v = th_val_decode(&a, parts[i], lens[i], &err);
-        th_buf_append_str(&b, i ? " -> " : " ");
-        if (v)
-            th_val_render(v, &b, 200);
-        else
-            th_buf_printf(&b, "<%zu bytes>", lens[i]);
-        th_arena_free(&a);
-    }
+    th_buf_printf(&b, "%s %s ", th_event_type_name(ev->type), ev->name);
+    th_event_render_io(ev, 200, &b);
     th_buf_printf(&b, " [state %s]", ev->has_state ? state : "none");
     snprintf(out, size, "%s", th_buf_cstr(&b));
     th_buf_free(&b);
