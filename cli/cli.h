@@ -27,6 +27,14 @@ struct th_actor_info;
 int replay_state_at(struct th_db_reader *r, const struct th_actor_info *info, uint64_t at,
                     uint8_t **out, size_t *len, bool *has_state, th_error *err);
 
+/* Parses a non-negative decimal for option `flag`; EXIT_USAGE with a
+ * message when it is not one. */
+int cli_parse_index(const char *flag, const char *text, uint64_t *out);
+
+/* A read connection to the data directory `flag` (--data) or its default;
+ * NULL with err. */
+struct th_db_reader *cli_open_reader(const char *flag, th_error *err);
+
 /* The data directory: `flag` (--data) when given, else $THEATER_HOME, else
  * ~/.theater. malloc'd; NULL only when none of them is known. */
 char *cli_data_dir(const char *flag);

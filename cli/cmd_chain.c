@@ -41,18 +41,6 @@ typedef struct chain_opts {
     uint64_t from, limit;
 } chain_opts;
 
-static int parse_u64(const char *flag, const char *s, uint64_t *out)
-{
-    char *end;
-    if (!s || !*s || *s == '-')
-        return cli_usage_error("%s needs a number", flag);
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end)
-        return cli_usage_error("%s needs a number, not '%s'", flag, s);
-    *out = v;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, chain_opts *o)
 {
     for (int i = 1; i < argc; i++) {
@@ -71,13 +59,13 @@ static int parse_args(int argc, char **argv, chain_opts *o)
             o->json = true;
         } else if (strcmp(a, "--around") == 0) {
             uint64_t n;
-            if (parse_u64(a, next, &n))
+            if (cli_parse_index(a, next, &n))
                 return EXIT_USAGE;
             o->from = n > 5 ? n - 5 : 0; /* the neighbourhood: 5 events either side */
             o->limit = n - o->from + 6;
             i++;
         } else if (strcmp(a, "--from") == 0 || strcmp(a, "--limit") == 0) {
-            if (parse_u64(a, next, a[2] == 'f' ? &o->from : &o->limit))
+            if (cli_parse_index(a, next, a[2] == 'f' ? &o->from : &o->limit))
                 return EXIT_USAGE;
             i++;
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
@@ -97,18 +85,6 @@ static int parse_args(int argc, char **argv, chain_opts *o)
     if (!o->verb)
         return cli_usage_error("chain: a subcommand is required (see `theater chain --help`)");
     return EXIT_OK;
-}
-
-static th_db_reader *open_reader(const chain_opts *o, th_error *err)
-{
-    char *dir = cli_data_dir(o->data);
-    if (!dir) {
-        th_error_set(err, "no data directory: give --data DIR or set THEATER_HOME");
-        return NULL;
-    }
-    th_db_reader *r = th_db_reader_open_path(dir, err);
-    free(dir);
-    return r;
 }
 
 static double now_ms(void)
@@ -167,7 +143,7 @@ static int chain_verify(const chain_opts *o)
     if (!o->all == !o->id)
         return cli_usage_error("chain verify: give an actor ID or --all");
     verify_run v = {.json = o->json, .results = json_array()};
-    v.r = open_reader(o, &v.err);
+    v.r = cli_open_reader(o->data, &v.err);
     if (!v.r) {
         json_decref(v.results);
         return cli_usage_error("%s", v.err.msg);
@@ -206,7 +182,7 @@ static int chain_show(const chain_opts *o)
     if (!o->id)
         return cli_usage_error("chain show: an actor ID is required");
     th_error err;
-    th_db_reader *r = open_reader(o, &err);
+    th_db_reader *r = cli_open_reader(o->data, &err);
     th_actor_info info = {0};
     th_chain *chain = NULL;
     if (r && !th_db_find_actor(r, o->id, &info, &err))
@@ -239,7 +215,7 @@ static int chain_export(const chain_opts *o)
     if (!o->id || !o->output)
         return cli_usage_error("chain export: an actor ID and -o FILE are required");
     th_error err;
-    th_db_reader *r = open_reader(o, &err);
+    th_db_reader *r = cli_open_reader(o->data, &err);
     int rc = r ? chain_file_export(r, o->id, o->output, &err) : -1;
     th_db_reader_close(r);
     if (rc)

@@ -76,11 +76,7 @@ static int open_source(const replay_opts *o, source *s, th_error *err)
         s->wasm_len = s->file.wasm_len;
         return 0;
     }
-    char *dir = cli_data_dir(o->data);
-    if (!dir)
-        return th_error_set(err, "no data directory: give --data DIR or set THEATER_HOME");
-    s->reader = th_db_reader_open_path(dir, err);
-    free(dir);
+    s->reader = cli_open_reader(o->data, err);
     if (!s->reader || th_db_find_actor(s->reader, o->target, &s->info, err))
         return -1;
     s->chain = th_db_load_chain(s->reader, &s->info, 0, 0, err);
@@ -213,10 +209,8 @@ int cmd_replay(int argc, char **argv)
         } else if ((strcmp(a, "--data") == 0 || strcmp(a, "--package") == 0) && next) {
             *(a[2] == 'd' ? &o.data : &o.package) = argv[++i];
         } else if (strcmp(a, "--to") == 0 && next) {
-            char *end;
-            o.to = strtoull(next, &end, 10);
-            if (!*next || *end || *next == '-')
-                return cli_usage_error("--to needs an event index, not '%s'", next);
+            if (cli_parse_index(a, next, &o.to))
+                return EXIT_USAGE;
             o.has_to = true;
             i++;
         } else if (strcmp(a, "--json") == 0) {

@@ -35,11 +35,8 @@ int cmd_state(int argc, char **argv)
         } else if (strcmp(a, "--data") == 0 && i + 1 < argc) {
             data = argv[++i];
         } else if (strcmp(a, "--at") == 0 && i + 1 < argc) {
-            char *end;
-            const char *s = argv[++i];
-            at = strtoull(s, &end, 10);
-            if (!*s || *end || *s == '-')
-                return cli_usage_error("--at needs an event index, not '%s'", s);
+            if (cli_parse_index(a, argv[++i], &at))
+                return EXIT_USAGE;
             at_given = true;
         } else if (strcmp(a, "--json") == 0) {
             json = true;
@@ -55,11 +52,7 @@ int cmd_state(int argc, char **argv)
         return cli_usage_error("state: an actor ID is required (see `theater state --help`)");
 
     th_error err = {0};
-    char *dir = cli_data_dir(data);
-    th_db_reader *r = dir ? th_db_reader_open_path(dir, &err) : NULL;
-    if (!dir)
-        th_error_set(&err, "no data directory: give --data DIR or set THEATER_HOME");
-    free(dir);
+    th_db_reader *r = cli_open_reader(data, &err);
     th_actor_info info = {0};
     int rc = r ? th_db_find_actor(r, id, &info, &err) : -1;
     bool has_state = info.has_state;

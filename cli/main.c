@@ -1,11 +1,14 @@
 /* theater: run WebAssembly actors with a verifiable record of everything
  * they do. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/error.h"
+#include "store/db.h"
 #include "theater/theater.h"
 
 static const char usage[] =
@@ -63,6 +66,31 @@ char *cli_data_dir(const char *flag)
     if (dir)
         snprintf(dir, n, "%s/.theater", user);
     return dir;
+}
+
+int cli_parse_index(const char *flag, const char *text, uint64_t *out)
+{
+    char *end;
+    if (!text || !*text || *text < '0' || *text > '9')
+        return cli_usage_error("%s needs a number, not '%s'", flag, text ? text : "");
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (*end || errno == ERANGE)
+        return cli_usage_error("%s needs a number, not '%s'", flag, text);
+    *out = v;
+    return 0;
+}
+
+th_db_reader *cli_open_reader(const char *flag, th_error *err)
+{
+    char *dir = cli_data_dir(flag);
+    if (!dir) {
+        th_error_set(err, "no data directory: give --data DIR or set THEATER_HOME");
+        return NULL;
+    }
+    th_db_reader *r = th_db_reader_open_path(dir, err);
+    free(dir);
+    return r;
 }
 
 bool cli_is_help(const char *arg)
