@@ -9,6 +9,7 @@
 #include <wasmtime.h>
 
 #include "check.h"
+#include "wat.h"
 #include "common/buf.h"
 #include "exec/catalog.h"
 
@@ -50,18 +51,10 @@ static void catalogue_module(th_buf *wat, bool broken)
 
 static int wasm_tools_accepts(const th_buf *wat, const char *name)
 {
-    wasm_byte_vec_t wasm;
-    wasmtime_error_t *error = wasmtime_wat2wasm((const char *)wat->data, wat->len, &wasm);
-    if (error) {
-        wasmtime_error_delete(error);
+    char *path = wat_to_file(tmpdir, name, (const char *)wat->data, wat->len);
+    if (!path)
         return -1;
-    }
-    char path[128], cmd[1024];
-    snprintf(path, sizeof path, "%s/%s.wasm", tmpdir, name);
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(wasm.data, 1, wasm.size, f) != wasm.size || fclose(f) != 0)
-        abort();
-    wasm_byte_vec_delete(&wasm);
+    char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "'%s' component embed '%s/wit' --world actor-world '%s' -o '%s.embed' 2>'%s.err' && "
              "'%s' component new '%s.embed' -o '%s.component' 2>>'%s.err'",
@@ -73,6 +66,7 @@ static int wasm_tools_accepts(const th_buf *wat, const char *name)
         if (system(cmd) != 0)
             fprintf(stderr, "(no wasm-tools output)\n");
     }
+    free(path);
     return rc == 0 ? 0 : 1;
 }
 

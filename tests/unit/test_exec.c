@@ -11,6 +11,7 @@
 
 #include "chain/chain.h"
 #include "check.h"
+#include "wat.h"
 #include "common/buf.h"
 #include "common/value.h"
 #include "exec/engine.h"
@@ -22,20 +23,7 @@ static th_engine *engine;
 
 /* A guest with a bump allocator and an init that keeps the state it is
  * given; `extra` adds imports and exports. */
-static const char *prelude =
-    "(memory (export \"memory\") 1)\n"
-    "(global $bump (mut i32) (i32.const 4096))\n"
-    "(func $realloc (export \"cabi_realloc\") (param i32 i32 i32 i32) (result i32) (local $p i32)\n"
-    "  (local.set $p (i32.and (i32.add (global.get $bump) (i32.sub (local.get 2) (i32.const 1)))\n"
-    "                         (i32.sub (i32.const 0) (local.get 2))))\n"
-    "  (global.set $bump (i32.add (local.get $p) (local.get 3)))\n"
-    "  (local.get $p))\n"
-    "(func (export \"theater:simple/actor#init\") (param i32 i32 i32 i32 i32) (result i32)\n"
-    "  (i32.store8 (i32.const 0) (i32.const 0))\n"
-    "  (i32.store8 (i32.const 4) (local.get 0))\n"
-    "  (i32.store (i32.const 8) (local.get 1))\n"
-    "  (i32.store (i32.const 12) (local.get 2))\n"
-    "  (i32.const 0))\n";
+static const char *prelude = WAT_MEMORY_AND_ALLOCATOR WAT_INIT_KEEPS_STATE;
 
 #define REQUEST_EXPORT                                                                             \
     "(func (export \"theater:simple/message-server-client#handle-request\") (param i32 i32 i32 "   \
@@ -66,23 +54,10 @@ static char *write_module(const char *name, const char *imports, const char *bod
 
 static char *write_wat(const char *name, const th_buf *wat)
 {
-    wasm_byte_vec_t wasm;
-    wasmtime_error_t *error = wasmtime_wat2wasm((const char *)wat->data, wat->len, &wasm);
-    if (error) {
-        wasm_name_t msg;
-        wasmtime_error_message(error, &msg);
-        fprintf(stderr, "wat2wasm %s: %.*s\n", name, (int)msg.size, msg.data);
-        wasm_byte_vec_delete(&msg);
-        wasmtime_error_delete(error);
-        abort();
-    }
-    th_buf path = TH_BUF_INIT;
-    th_buf_printf(&path, "%s/%s.wasm", tmpdir, name);
-    FILE *f = fopen(th_buf_cstr(&path), "wb");
-    if (!f || fwrite(wasm.data, 1, wasm.size, f) != wasm.size || fclose(f) != 0)
-        abort();
-    wasm_byte_vec_delete(&wasm);
-    return (char *)th_buf_take(&path, NULL);
+    char *path = wat_to_file(tmpdir, name, (const char *)wat->data, wat->len);
+    if (!path)
+        abort(); /* a test's own WAT is wrong */
+    return path;
 }
 
 /* A manifest made in memory; message-server granted unless told not to. */

@@ -10,6 +10,7 @@
 
 #include "chain/sha256.h"
 #include "check.h"
+#include "wat.h"
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/hex.h"
@@ -31,21 +32,7 @@ static th_arena arena = TH_ARENA_INIT;
 
 /* ---- Fixture ------------------------------------------------------------------------- */
 
-static const char guest_wat[] =
-    "(module\n"
-    "(memory (export \"memory\") 1)\n"
-    "(global $bump (mut i32) (i32.const 4096))\n"
-    "(func (export \"cabi_realloc\") (param i32 i32 i32 i32) (result i32) (local $p i32)\n"
-    "  (local.set $p (i32.and (i32.add (global.get $bump) (i32.sub (local.get 2) (i32.const 1)))\n"
-    "                         (i32.sub (i32.const 0) (local.get 2))))\n"
-    "  (global.set $bump (i32.add (local.get $p) (local.get 3)))\n"
-    "  (local.get $p))\n"
-    "(func (export \"theater:simple/actor#init\") (param i32 i32 i32 i32 i32) (result i32)\n"
-    "  (i32.store8 (i32.const 0) (i32.const 0))\n"
-    "  (i32.store8 (i32.const 4) (local.get 0))\n"
-    "  (i32.store (i32.const 8) (local.get 1))\n"
-    "  (i32.store (i32.const 12) (local.get 2))\n"
-    "  (i32.const 0)))\n";
+static const char guest_wat[] = "(module\n" WAT_MEMORY_AND_ALLOCATOR WAT_INIT_KEEPS_STATE ")\n";
 
 /* A guest that, for each request, stores the message through the canonical
  * ABI, gets it back by the content-ref the host returned, and answers with
@@ -53,17 +40,8 @@ static const char guest_wat[] =
 static const char abi_guest_wat[] =
     "(module\n"
     "(import \"theater:simple/store\" \"store\" (func $store (param i32 i32 i32)))\n"
-    "(import \"theater:simple/store\" \"get\" (func $get (param i32 i32 i32)))\n"
-    "(memory (export \"memory\") 1)\n"
-    "(global $bump (mut i32) (i32.const 4096))\n"
-    "(func (export \"cabi_realloc\") (param i32 i32 i32 i32) (result i32) (local $p i32)\n"
-    "  (local.set $p (i32.and (i32.add (global.get $bump) (i32.sub (local.get 2) (i32.const 1)))\n"
-    "                         (i32.sub (i32.const 0) (local.get 2))))\n"
-    "  (global.set $bump (i32.add (local.get $p) (local.get 3)))\n"
-    "  (local.get $p))\n"
-    "(func (export \"theater:simple/actor#init\") (param i32 i32 i32 i32 i32) (result i32)\n"
-    "  (i32.store8 (i32.const 0) (i32.const 0)) (i32.store8 (i32.const 4) (i32.const 0))\n"
-    "  (i32.const 0))\n"
+    "(import \"theater:simple/store\" \"get\" (func $get (param i32 i32 "
+    "i32)))\n" WAT_MEMORY_AND_ALLOCATOR WAT_INIT_KEEPS_STATE
     "(func (export \"theater:simple/message-server-client#handle-request\")\n"
     "  (param i32 i32 i32 i32 i32) (result i32)\n"
     "  (call $store (local.get 3) (local.get 4) (i32.const 100))\n" /* ok(content-ref) at 104 */
@@ -77,19 +55,10 @@ static const char abi_guest_wat[] =
 
 static char *write_wat(const char *wat, const char *name)
 {
-    wasm_byte_vec_t wasm;
-    wasmtime_error_t *error = wasmtime_wat2wasm(wat, strlen(wat), &wasm);
-    if (error) {
-        wasmtime_error_delete(error);
-        abort();
-    }
-    th_buf path = TH_BUF_INIT;
-    th_buf_printf(&path, "%s/%s.wasm", tmpdir, name);
-    FILE *f = fopen(th_buf_cstr(&path), "wb");
-    if (!f || fwrite(wasm.data, 1, wasm.size, f) != wasm.size || fclose(f) != 0)
-        abort();
-    wasm_byte_vec_delete(&wasm);
-    return (char *)th_buf_take(&path, NULL);
+    char *path = wat_to_file(tmpdir, name, wat, strlen(wat));
+    if (!path)
+        abort(); /* a test's own WAT is wrong */
+    return path;
 }
 
 /* A manifest granting the store; store_name NULL: no config (the default). */
