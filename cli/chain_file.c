@@ -306,15 +306,14 @@ static int check_states(reader *rd, json_t *states)
         snprintf(where, sizeof where, "states[\"%.64s\"]", key);
         const char *s = json_is_string(v) ? json_string_value(v) : NULL;
         size_t n = s ? json_string_length(v) : 1;
-        uint8_t want[TH_HASH_SIZE], got[TH_HASH_SIZE];
+        uint8_t want[TH_HASH_SIZE];
         if (strlen(key) != 64 || strspn(key, "0123456789abcdef") != 64 ||
             th_hex_decode(key, TH_HASH_SIZE, want))
             return bad(rd, where, "the key is not a SHA-256 in lowercase hex");
         uint8_t *bytes = th_arena_alloc(&rd->arena, n / 2 + 1);
         if (!s || n % 2 || th_hex_decode(s, n / 2, bytes))
             return bad(rd, where, "expected an even number of hex digits");
-        th_sha256(bytes, n / 2, got);
-        if (memcmp(want, got, TH_HASH_SIZE) != 0)
+        if (!th_sha256_matches(bytes, n / 2, want))
             return bad(rd, where, "the bytes do not hash to the key");
     }
     return 0;
@@ -382,11 +381,9 @@ int chain_file_load(const char *path, chain_file *f, th_error *err)
         goto done;
     f->states = states;
     if (json_object_get(root, "package")) {
-        uint8_t got[TH_HASH_SIZE];
         if (get_hex(&rd, root, "package", "(top level)", &f->wasm, &f->wasm_len, 0))
             goto done;
-        th_sha256(f->wasm, f->wasm_len, got);
-        if (memcmp(got, a->package_hash, TH_HASH_SIZE) != 0) {
+        if (!th_sha256_matches(f->wasm, f->wasm_len, a->package_hash)) {
             bad(&rd, "package", "the bytes do not hash to actor.package_hash");
             goto done;
         }

@@ -178,10 +178,8 @@ int replay_state_at(th_db_reader *r, const th_actor_info *info, uint64_t at, uin
         if (rc == 0 && !rep.identical)
             rc = th_error_set(err, "replaying to event %" PRIu64 " diverged at event %zu: %s", at,
                               rep.diverged_at, rep.reason);
-        uint8_t got[TH_HASH_SIZE];
         if (rc == 0 && *has_state) {
-            th_sha256(*out, *len, got);
-            if (!target->has_state || memcmp(got, target->state_hash, TH_HASH_SIZE) != 0)
+            if (!target->has_state || !th_sha256_matches(*out, *len, target->state_hash))
                 rc = th_error_set(
                     err, "the replayed state does not match the hash event %" PRIu64 " records",
                     at);

@@ -1,5 +1,7 @@
 #include "chain/sha256.h"
 
+#include <string.h>
+
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -67,4 +69,11 @@ void th_sha256(const void *data, size_t len, uint8_t out[TH_SHA256_SIZE])
         sha256_fail("EVP_DigestUpdate");
     if (!EVP_DigestFinal_ex(ctx, out, &out_len) || out_len != TH_SHA256_SIZE)
         sha256_fail("EVP_DigestFinal_ex");
+}
+
+bool th_sha256_matches(const void *data, size_t len, const uint8_t hash[TH_SHA256_SIZE])
+{
+    uint8_t got[TH_SHA256_SIZE];
+    th_sha256(len ? data : "", len, got);
+    return memcmp(got, hash, TH_SHA256_SIZE) == 0;
 }

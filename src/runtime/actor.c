@@ -322,13 +322,6 @@ typedef struct stored_actor {
     size_t wasm_len, state_len;
 } stored_actor;
 
-static bool hashes_to(const uint8_t *bytes, size_t len, const uint8_t hash[TH_HASH_SIZE])
-{
-    uint8_t got[TH_HASH_SIZE];
-    th_sha256(bytes ? bytes : (const uint8_t *)"", len, got);
-    return memcmp(got, hash, TH_HASH_SIZE) == 0;
-}
-
 static int read_stored(th_db *db, const char *id, stored_actor *s, th_error *err)
 {
     th_db_reader *r = th_db_reader_open(db, err);
@@ -361,7 +354,7 @@ static int read_stored(th_db *db, const char *id, stored_actor *s, th_error *err
      * swapped package or state would run under a chain that verifies. */
     size_t n = th_chain_length(s->chain);
     const th_event *last = n ? th_chain_event(s->chain, n - 1) : NULL;
-    if (!hashes_to(s->wasm, s->wasm_len, s->info.package_hash)) {
+    if (!th_sha256_matches(s->wasm, s->wasm_len, s->info.package_hash)) {
         th_error_set(err, "actor %s: its stored package does not hash to its name", s->info.id);
         goto done;
     }
@@ -376,7 +369,7 @@ static int read_stored(th_db *db, const char *id, stored_actor *s, th_error *err
             th_error_set(err, "actor %s: its last state is not stored", s->info.id);
         if (found != 1)
             goto done;
-        if (!hashes_to(s->state, s->state_len, s->info.state_hash)) {
+        if (!th_sha256_matches(s->state, s->state_len, s->info.state_hash)) {
             th_error_set(err, "actor %s: its stored state does not hash to its name", s->info.id);
             goto done;
         }

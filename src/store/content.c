@@ -143,9 +143,7 @@ int th_db_get_content(th_db_reader *r, const char *store, const uint8_t hash[TH_
         *len = n;
         /* The database file is outside the sandbox's guarantees: bytes that
          * do not hash to their name are reported, never handed over. */
-        uint8_t got[TH_HASH_SIZE];
-        th_sha256(*out, n, got);
-        if (memcmp(got, hash, TH_HASH_SIZE) != 0) {
+        if (!th_sha256_matches(*out, n, hash)) {
             free(*out);
             *out = NULL;
             *len = 0;
