@@ -307,7 +307,7 @@ static int check_states(reader *rd, json_t *states)
         const char *s = json_is_string(v) ? json_string_value(v) : NULL;
         size_t n = s ? json_string_length(v) : 1;
         uint8_t want[TH_HASH_SIZE];
-        if (strlen(key) != 64 || strspn(key, "0123456789abcdef") != 64 ||
+        if (strlen(key) != 64 || !th_hex_is_lower(key, 64) ||
             th_hex_decode(key, TH_HASH_SIZE, want))
             return bad(rd, where, "the key is not a SHA-256 in lowercase hex");
         uint8_t *bytes = th_arena_alloc(&rd->arena, n / 2 + 1);
@@ -358,11 +358,11 @@ int chain_file_load(const char *path, chain_file *f, th_error *err)
         get_int(&rd, actor, "event_count", "actor", &count) ||
         get_int(&rd, actor, "created_ns", "actor", &a->created_ns))
         goto done;
-    if (strlen(id) != 32 || strspn(id, "0123456789abcdef") != 32) {
+    if (strlen(id) != 32 || !th_hex_is_lower(id, 32)) {
         bad(&rd, "actor.id", "expected 32 lowercase hex digits");
         goto done;
     }
-    if (*parent && (strlen(parent) != 32 || strspn(parent, "0123456789abcdef") != 32)) {
+    if (*parent && (strlen(parent) != 32 || !th_hex_is_lower(parent, 32))) {
         bad(&rd, "actor.parent", "expected null or 32 lowercase hex digits");
         goto done;
     }

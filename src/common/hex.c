@@ -10,7 +10,7 @@ void th_hex_encode(const uint8_t *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-static int nibble(char c)
+int th_hex_digit(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -24,10 +24,18 @@ static int nibble(char c)
 int th_hex_decode(const char *in, size_t n, uint8_t *out)
 {
     for (size_t i = 0; i < n; i++) {
-        int hi = nibble(in[2 * i]), lo = hi < 0 ? -1 : nibble(in[2 * i + 1]);
+        int hi = th_hex_digit(in[2 * i]), lo = hi < 0 ? -1 : th_hex_digit(in[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         out[i] = (uint8_t)(hi << 4 | lo);
     }
     return 0;
+}
+
+bool th_hex_is_lower(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+            return false;
+    return true;
 }

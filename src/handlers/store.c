@@ -86,10 +86,7 @@ static bool parse_ref(const th_val *ref, uint8_t hash[TH_HASH_SIZE])
     if (text->bytes.len != HASH_DIGITS)
         return false;
     const char *p = (const char *)text->bytes.ptr;
-    for (size_t i = 0; i < HASH_DIGITS; i++) /* the bytes are not NUL-terminated */
-        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
-            return false;
-    return th_hex_decode(p, TH_HASH_SIZE, hash) == 0;
+    return th_hex_is_lower(p, HASH_DIGITS) && th_hex_decode(p, TH_HASH_SIZE, hash) == 0;
 }
 
 static int bad_ref(th_arena *a, th_val **result, const th_val *ref)

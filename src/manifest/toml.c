@@ -23,6 +23,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/hex.h"
 #include "common/utf8.h"
 
 /* Arrays, inline tables and tables nested deeper than this are refused, so
@@ -105,20 +106,9 @@ static bool is_number_char(int c)
     return is_bare_key_char(c) || c == '.' || c == '+';
 }
 
-static int hex_digit_value(int c)
-{
-    if (is_digit(c))
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int digit_value(int c, int radix)
 {
-    int v = hex_digit_value(c);
+    int v = th_hex_digit(c);
     return v >= 0 && v < radix ? v : -1;
 }
 
@@ -505,7 +495,7 @@ static int scan_unicode_escape(parser *p, th_buf *out, int digits)
     tpos at = here(p);
     uint32_t cp = 0;
     for (int i = 0; i < digits; i++) {
-        int v = hex_digit_value(peek_at(p, 2 + (size_t)i));
+        int v = th_hex_digit(peek_at(p, 2 + (size_t)i));
         if (v < 0) {
             p->pos += 2 + (size_t)i;
             char expected[64];
