@@ -66,6 +66,27 @@ run_theater run "$work/nomsg.toml" --send '{"op":"inc"}'
 expect_eq "no grant exit" "$status" 1
 expect_contains "no grant" "$err" "needs the 'message-server' handler"
 
+# The data-directory verbs name what is missing or wrong.
+check_usage() { # expected-message args...
+    local want="$1"
+    shift
+    run_theater "$@"
+    expect_eq "$* exit" "$status" 2
+    expect_contains "$*" "$err" "$want"
+}
+check_usage "a subcommand is required" chain
+check_usage "unknown subcommand 'frob'" chain frob
+check_usage "an actor ID is required" chain show --data "$work/d"
+check_usage "give an actor ID or --all" chain verify abcd --all --data "$work/d"
+check_usage "an actor ID and -o FILE are required" chain export abcd --data "$work/d"
+check_usage "a FILE is required" chain import --data "$work/d"
+check_usage "--from needs a number, not 'x'" chain show abcd --from x
+check_usage "an actor ID is required" state --data "$work/d"
+check_usage "--at needs a number, not '-1'" state abcd --at -1
+check_usage "--to needs a number, not '1e3'" replay abcd --to 1e3
+check_usage "unknown option or missing value '--bogus'" replay abcd --bogus
+check_usage "give a MANIFEST, or --resume ID" run "$counter" --resume abcd
+
 # A grant this version does not serve is refused, not silently ignored.
 cp "$counter" "$work/fs.toml"
 printf '\n[[handlers]]\ntype = "filesystem"\nconfig = { path = "data" }\n' >> "$work/fs.toml"
