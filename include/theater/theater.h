@@ -9,8 +9,10 @@
  *  - Whoever creates an object frees it with the matching *_free function.
  *    Bytes handed out by the library are owned by the caller unless the
  *    function says they are borrowed.
- *  - An engine may be shared by threads; an actor is used by one thread at a
- *    time (the concurrent runtime arrives in a later release).
+ *  - An engine may be shared by threads. A th_actor on its own (th_actor_*)
+ *    is used by one thread at a time; a th_runtime (th_runtime_*) runs many
+ *    actors on its own threads and every th_runtime_* function may be
+ *    called from any thread.
  */
 #ifndef THEATER_THEATER_H
 #define THEATER_THEATER_H
@@ -159,6 +161,10 @@ typedef struct th_spawn_options {
     th_db *db;
     /* The supervising actor's id, recorded in the registry; NULL: none. */
     const char *parent_id;
+    /* Overrides the manifest's initial_state when has_initial_state. */
+    bool has_initial_state;
+    const uint8_t *initial_state;
+    size_t initial_state_len;
 } th_spawn_options;
 
 th_actor *th_actor_spawn_with(th_engine *engine, const th_manifest *manifest,
@@ -198,6 +204,132 @@ bool th_actor_stopped(const th_actor *actor);
  * "timeout", "out-of-memory", "export-error", "abi-violation"), or NULL
  * when no call has failed. */
 const char *th_actor_fault_kind(const th_actor *actor);
+
+/* ---- Runtime: many actors, concurrently ------------------------------------
+ *
+ * A runtime runs actors on a pool of worker threads, each actor with a
+ * bounded mailbox, one message at a time; actors talk to each other through
+ * the message-server and supervise each other through the supervisor
+ * interface (docs/messaging.md, docs/supervision.md). Every function below
+ * is safe to call from any thread, including from an event callback of a
+ * *different* actor. Ids may be given in full or as a unique prefix of at
+ * least 4 hex digits. */
+
+typedef struct th_runtime th_runtime;
+
+typedef struct th_runtime_options {
+    /* Workers running actors; 0: one per online core. */
+    unsigned threads;
+    /* Persist every actor in this database; NULL: in memory. Must outlive
+     * the runtime. */
+    th_db *db;
+    /* How long an actor's request (and a channel open) waits for the other
+     * actor's answer before failing; 0: 30,000 ms. */
+    uint32_t request_timeout_ms;
+    /* How long th_runtime_send and th_runtime_request wait for room in a
+     * full mailbox; 0: 5,000 ms. Actors never wait: they get an error. */
+    uint32_t send_timeout_ms;
+    /* Messages an actor handles per turn before others get the worker;
+     * 0: 64. */
+    uint32_t batch;
+} th_runtime_options;
+
+/* The engine must outlive the runtime. */
+th_runtime *th_runtime_new(th_engine *engine, const th_runtime_options *opts, th_error *err);
+/* Stops every actor still running (a stop event "ended" each), joins the
+ * workers and frees every actor. Queued messages are dropped; waiting
+ * requesters get an error. */
+void th_runtime_free(th_runtime *rt);
+
+/* Spawns an actor from a manifest file: loads it, runs init on the calling
+ * thread, starts the actor's declared [[children]], and writes its id (32
+ * hex digits and a NUL) to id_out. parent_id: an actor of this runtime that
+ * supervises it, or NULL. initial_state (len bytes) overrides the
+ * manifest's when not NULL. */
+int th_runtime_spawn(th_runtime *rt, const char *manifest_path, const uint8_t *initial_state,
+                     size_t len, const char *parent_id, char id_out[33], th_error *err);
+/* The same with a parsed manifest, which the runtime takes (frees it on
+ * failure too). */
+int th_runtime_spawn_manifest(th_runtime *rt, th_manifest *manifest, const uint8_t *initial_state,
+                              size_t len, const char *parent_id, char id_out[33], th_error *err);
+/* Brings a stored actor back into the runtime (see th_actor_resume). */
+int th_runtime_resume(th_runtime *rt, const char *id, char id_out[33], th_error *err);
+
+/* Queues a one-way message (handle-send); returns once it is in the
+ * mailbox, waiting for room up to send_timeout_ms. */
+int th_runtime_send(th_runtime *rt, const char *id, const uint8_t *msg, size_t len, th_error *err);
+/* Sends a request (handle-request) and waits up to timeout_ms (0: the
+ * runtime's request timeout) for the response, which is malloc'd and
+ * owned by the caller. */
+int th_runtime_request(th_runtime *rt, const char *id, const uint8_t *msg, size_t len,
+                       uint32_t timeout_ms, uint8_t **response, size_t *response_len,
+                       th_error *err);
+/* Stops an actor after its current call and waits until it has stopped.
+ * Its supervisor hears of it (handle-child-external-stop) and does not
+ * restart it. */
+int th_runtime_stop(th_runtime *rt, const char *id, th_error *err);
+/* Restarts an actor (stopped or not) from its last state, or re-runs init
+ * when `reinit`; returns once the restart is ordered. */
+int th_runtime_restart(th_runtime *rt, const char *id, bool reinit, th_error *err);
+
+/* Called for every event an actor appends, on the thread running the
+ * actor, in chain order, with the actor's lock held: copy what you need
+ * and return quickly; do not call th_runtime_* for the same actor. */
+typedef void (*th_event_fn)(void *userdata, const char *actor_id, const th_event *event);
+/* Subscribes to an actor's events from now on; *sub_id names the
+ * subscription for th_runtime_unsubscribe. */
+int th_runtime_subscribe(th_runtime *rt, const char *id, th_event_fn fn, void *userdata,
+                         uint64_t *sub_id, th_error *err);
+int th_runtime_unsubscribe(th_runtime *rt, const char *id, uint64_t sub_id, th_error *err);
+
+/* Calls fn with the actor, under its lock, so that th_actor_state,
+ * th_actor_chain, th_actor_stopped etc. may be read: the actor and what
+ * they return are valid only during fn, which must not call th_runtime_*
+ * for the same actor. */
+int th_runtime_with_actor(th_runtime *rt, const char *id,
+                          void (*fn)(void *userdata, const th_actor *actor), void *userdata,
+                          th_error *err);
+
+typedef struct th_actor_status {
+    char id[33];
+    char parent[33];  /* "" for a root */
+    const char *name; /* borrowed: valid while the runtime lives */
+    bool running;
+    uint64_t events;       /* chain length */
+    uint64_t handled;      /* messages handled */
+    uint64_t dropped;      /* messages dropped because the actor stopped */
+    uint64_t restarts;     /* times restarted */
+    uint32_t mailbox;      /* messages waiting */
+    char exit_reason[512]; /* how it last stopped; "" while it never has */
+} th_actor_status;
+
+int th_runtime_status(th_runtime *rt, const char *id, th_actor_status *out, th_error *err);
+/* Calls fn for every actor the runtime knows (running or stopped), in no
+ * particular order; returns how many. */
+size_t th_runtime_list(th_runtime *rt, void (*fn)(void *userdata, const th_actor_status *status),
+                       void *userdata);
+/* Waits until no actor has mail or is running, up to timeout_ms (0:
+ * forever); true when the runtime is idle. */
+bool th_runtime_wait_idle(th_runtime *rt, uint32_t timeout_ms);
+
+/* A channel between the embedding program and an actor. Messages from the
+ * actor arrive at on_message; on_close is called once when the actor
+ * closes the channel or stops. Both run on the actor's thread. */
+typedef struct th_channel_client {
+    void (*on_message)(void *userdata, const char *channel_id, const uint8_t *msg, size_t len);
+    void (*on_close)(void *userdata, const char *channel_id);
+    void *userdata;
+} th_channel_client;
+
+/* Opens a channel to an actor with a first message and waits for it to be
+ * accepted (handle-channel-open); a refusal is an error naming the actor.
+ * The client must stay valid until on_close has been called or
+ * th_runtime_channel_close has returned. */
+int th_runtime_channel_open(th_runtime *rt, const char *id, const uint8_t *msg, size_t len,
+                            const th_channel_client *client, char channel_out[33], th_error *err);
+int th_runtime_channel_send(th_runtime *rt, const char *channel_id, const uint8_t *msg, size_t len,
+                            th_error *err);
+int th_runtime_channel_close(th_runtime *rt, const char *channel_id, th_error *err);
 
 #ifdef __cplusplus
 }

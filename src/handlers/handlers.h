@@ -30,6 +30,20 @@ int th_host_message_send_on_channel(th_actor *actor, const th_val *params, th_ar
 int th_host_message_close_channel(th_actor *actor, const th_val *params, th_arena *a,
                                   th_val **result, th_error *err);
 
+/* theater:simple/supervisor (supervisor.c) */
+int th_host_supervisor_spawn(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                             th_error *err);
+int th_host_supervisor_list_children(th_actor *actor, const th_val *params, th_arena *a,
+                                     th_val **result, th_error *err);
+int th_host_supervisor_stop_child(th_actor *actor, const th_val *params, th_arena *a,
+                                  th_val **result, th_error *err);
+int th_host_supervisor_restart_child(th_actor *actor, const th_val *params, th_arena *a,
+                                     th_val **result, th_error *err);
+int th_host_supervisor_get_child_state(th_actor *actor, const th_val *params, th_arena *a,
+                                       th_val **result, th_error *err);
+int th_host_supervisor_get_child_events(th_actor *actor, const th_val *params, th_arena *a,
+                                        th_val **result, th_error *err);
+
 /* theater:simple/store (store.c); the actor needs a database (actor->db). */
 int th_host_store_store(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
                         th_error *err);

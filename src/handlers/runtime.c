@@ -7,7 +7,7 @@
 bool th_handler_served(th_handler_type type)
 {
     return type == TH_HANDLER_RUNTIME || type == TH_HANDLER_MESSAGE_SERVER ||
-           type == TH_HANDLER_STORE;
+           type == TH_HANDLER_SUPERVISOR || type == TH_HANDLER_STORE;
 }
 
 int th_host_runtime_log(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
@@ -36,9 +36,14 @@ int th_host_runtime_id(th_actor *actor, const th_val *params, th_arena *a, th_va
 int th_host_runtime_shutdown(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
                              th_error *err)
 {
-    (void)params;
     (void)err;
+    const th_val *data = &params->list.items[0];
     actor->shutdown_requested = true;
+    th_buf_reset(&actor->exit_data);
+    actor->has_exit_data = data->var.disc == 1;
+    if (actor->has_exit_data)
+        th_buf_append(&actor->exit_data, data->var.payload->bytes.ptr,
+                      data->var.payload->bytes.len);
     *result = th_val_ok(a, NULL);
     return 0;
 }

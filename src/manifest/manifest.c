@@ -232,6 +232,41 @@ static int check_integer_range(reader *r, const char *key, const toml_value *v, 
     return 0;
 }
 
+/* The index of v's text in the NULL-terminated `choices`, or -1. Lengths
+ * are compared too: "off\u0000x" is not "off". */
+static int find_choice(const toml_value *v, const char *const *choices)
+{
+    for (int i = 0; choices[i]; i++)
+        if (strlen(choices[i]) == v->str.len && strcmp(v->str.ptr, choices[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* "'mode' must be "ro" or "rw", found "rx"". */
+static int fail_choice(reader *r, const char *key, const toml_value *v, const char *const *choices)
+{
+    th_buf allowed = TH_BUF_INIT, shown = TH_BUF_INIT;
+    append_list(&allowed, choices, '"');
+    fail_at(r, v->line, v->col, "'%s' must be %s, found \"%s\"", key, th_buf_cstr(&allowed),
+            display(&shown, v->str.ptr, v->str.len));
+    th_buf_free(&allowed);
+    th_buf_free(&shown);
+    return -1;
+}
+
+/* A string that must be one of `choices`; *index says which. */
+static int read_choice(reader *r, const char *key, const toml_value *v, const char *const *choices,
+                       int *index)
+{
+    if (check_kind(r, key, v, TOML_STRING))
+        return -1;
+    int i = find_choice(v, choices);
+    if (i < 0)
+        return fail_choice(r, key, v, choices);
+    *index = i;
+    return 0;
+}
+
 /* ---- Paths and files -------------------------------------------------------- */
 
 static char *directory_of(const char *path)
@@ -258,8 +293,6 @@ static char *resolve_path(const char *dir, const char *relative)
     return (char *)th_buf_take(&b, NULL);
 }
 
-/* Reads a whole file of at most `limit` bytes into out. On failure returns
- * -1 with errno set (EFBIG when the file is over the limit). */
 /* Checks that bytes are one JSON value; `what` names them in the message. */
 static int check_json(reader *r, const toml_value *at, const char *what, const uint8_t *bytes,
                       size_t len)
@@ -274,6 +307,20 @@ static int check_json(reader *r, const toml_value *at, const char *what, const u
     return fail_at(r, at->line, at->col,
                    "%s is not valid JSON: %s (line %d, column %d of the JSON)", what, jerr.text,
                    jerr.line, jerr.column);
+}
+
+/* A string holding one JSON value, copied to *out. */
+static int read_json_string(reader *r, const char *key, const toml_value *v, uint8_t **out,
+                            size_t *len)
+{
+    char what[64];
+    snprintf(what, sizeof what, "'%s'", key);
+    if (check_kind(r, key, v, TOML_STRING) ||
+        check_json(r, v, what, (const uint8_t *)v->str.ptr, v->str.len))
+        return -1;
+    *out = th_xmemdup(v->str.ptr, v->str.len);
+    *len = v->str.len;
+    return 0;
 }
 
 /* ---- Top-level keys --------------------------------------------------------- */
@@ -347,10 +394,8 @@ static int read_initial_state(reader *r, const toml_kv *kv)
     if (check_kind(r, "initial_state", v, TOML_STRING) || refuse_both_initial_states(r, kv))
         return -1;
     r->initial_state = kv;
-    if (check_json(r, v, "'initial_state'", (const uint8_t *)v->str.ptr, v->str.len))
+    if (read_json_string(r, "initial_state", v, &r->m->initial_state, &r->m->initial_state_len))
         return -1;
-    r->m->initial_state = th_xmemdup(v->str.ptr, v->str.len);
-    r->m->initial_state_len = v->str.len;
     r->m->has_initial_state = true;
     return 0;
 }
@@ -385,7 +430,7 @@ static int read_initial_state_file(reader *r, const toml_kv *kv)
     return rc;
 }
 
-static const char *const limit_keys[] = {"memory_mb", "fuel", "time_ms", NULL};
+static const char *const limit_keys[] = {"memory_mb", "fuel", "time_ms", "mailbox", NULL};
 
 static int read_limits(reader *r, const toml_kv *kv)
 {
@@ -408,6 +453,10 @@ static int read_limits(reader *r, const toml_kv *kv)
             if (check_integer_range(r, "time_ms", v, 1, 3600000))
                 return -1;
             limits->time_ms = (uint32_t)v->i;
+        } else if (strcmp(item->key, "mailbox") == 0) {
+            if (check_integer_range(r, "mailbox", v, 1, 1000000))
+                return -1;
+            limits->mailbox = (uint32_t)v->i;
         } else {
             return fail_unknown_key(r, item, "[limits]", limit_keys);
         }
@@ -416,7 +465,10 @@ static int read_limits(reader *r, const toml_kv *kv)
 }
 
 static const char *const runtime_keys[] = {"durability", NULL};
-static const char *const durability_names[] = {"off", "batch", "always", NULL};
+/* In the order messages list them; durability_values maps them to the enum. */
+static const char *const durability_names[] = {"always", "batch", "off", NULL};
+static const th_durability durability_values[] = {TH_DURABILITY_ALWAYS, TH_DURABILITY_BATCH,
+                                                  TH_DURABILITY_OFF};
 
 /* [runtime]: how this actor's chain is persisted (docs/storage.md). */
 static int read_runtime(reader *r, const toml_kv *kv)
@@ -429,17 +481,11 @@ static int read_runtime(reader *r, const toml_kv *kv)
         const toml_value *v = item->value;
         if (strcmp(item->key, "durability") != 0)
             return fail_unknown_key(r, item, "[runtime]", runtime_keys);
-        if (check_kind(r, "durability", v, TOML_STRING))
+        int d;
+        if (read_choice(r, "durability", v, durability_names, &d))
             return -1;
-        size_t d = 0;
-        while (durability_names[d] && strcmp(v->str.ptr, durability_names[d]) != 0)
-            d++;
-        if (!durability_names[d])
-            return fail_at(r, v->line, v->col,
-                           "'durability' must be \"always\", \"batch\" or \"off\", found \"%s\"",
-                           v->str.ptr);
         r->m->has_durability = true;
-        r->m->durability = (th_durability)d;
+        r->m->durability = durability_values[d];
     }
     return 0;
 }
@@ -448,18 +494,9 @@ static int read_runtime(reader *r, const toml_kv *kv)
 
 static int check_string_choice(reader *r, const config_key *key, const toml_value *v)
 {
-    if (!key->choices)
+    if (!key->choices || find_choice(v, key->choices) >= 0)
         return 0;
-    for (size_t i = 0; key->choices[i]; i++)
-        if (strcmp(v->str.ptr, key->choices[i]) == 0)
-            return 0;
-    th_buf allowed = TH_BUF_INIT, shown = TH_BUF_INIT;
-    append_list(&allowed, key->choices, '"');
-    fail_at(r, v->line, v->col, "'%s' must be %s, found \"%s\"", key->name, th_buf_cstr(&allowed),
-            display(&shown, v->str.ptr, v->str.len));
-    th_buf_free(&allowed);
-    th_buf_free(&shown);
-    return -1;
+    return fail_choice(r, key->name, v, key->choices);
 }
 
 static int check_string_array(reader *r, const char *key, const toml_value *v)
@@ -615,6 +652,126 @@ static int read_handlers(reader *r, const toml_kv *kv)
     return 0;
 }
 
+/* ---- Supervision ------------------------------------------------------------ */
+
+/* Each list is in the order of its enum in manifest.h, so an index is a value. */
+static const char *const strategy_names[] = {"one-for-one", "one-for-all", "rest-for-one", NULL};
+static const char *const restart_names[] = {"permanent", "transient", "temporary", NULL};
+static const char *const restart_from_names[] = {"last-state", "init", NULL};
+
+static int read_restart(reader *r, const toml_value *v, th_restart *restart)
+{
+    int choice;
+    if (read_choice(r, "restart", v, restart_names, &choice))
+        return -1;
+    *restart = (th_restart)choice;
+    return 0;
+}
+
+static const char *const supervisor_keys[] = {"strategy", "intensity",    "period",
+                                              "restart",  "restart_from", NULL};
+
+static int read_supervisor_key(reader *r, const toml_kv *item, th_supervisor_spec *spec)
+{
+    const toml_value *v = item->value;
+    int choice;
+    if (strcmp(item->key, "strategy") == 0) {
+        if (read_choice(r, "strategy", v, strategy_names, &choice))
+            return -1;
+        spec->strategy = (th_strategy)choice;
+    } else if (strcmp(item->key, "intensity") == 0) {
+        if (check_integer_range(r, "intensity", v, 0, 1000000))
+            return -1;
+        spec->intensity = (uint32_t)v->i;
+    } else if (strcmp(item->key, "period") == 0) {
+        if (check_integer_range(r, "period", v, 1, 86400))
+            return -1;
+        spec->period_s = (uint32_t)v->i;
+    } else if (strcmp(item->key, "restart") == 0) {
+        return read_restart(r, v, &spec->restart);
+    } else if (strcmp(item->key, "restart_from") == 0) {
+        if (read_choice(r, "restart_from", v, restart_from_names, &choice))
+            return -1;
+        spec->restart_from = (th_restart_from)choice;
+    } else {
+        return fail_unknown_key(r, item, "[supervisor]", supervisor_keys);
+    }
+    return 0;
+}
+
+/* [supervisor]: the defaults are already in place (see set_defaults) except
+ * `restart`, which is permanent only for an actor that asks to supervise. */
+static int read_supervisor(reader *r, const toml_kv *kv)
+{
+    const toml_value *t = kv->value;
+    if (check_kind(r, "supervisor", t, TOML_TABLE))
+        return -1;
+    th_supervisor_spec *spec = &r->m->supervisor;
+    spec->restart = TH_RESTART_PERMANENT;
+    for (size_t i = 0; i < t->tab.len; i++)
+        if (read_supervisor_key(r, &t->tab.items[i], spec))
+            return -1;
+    r->m->has_supervisor = true;
+    return 0;
+}
+
+static const char *const child_keys[] = {"manifest", "restart", "initial_state", NULL};
+
+/* One [[children]] entry. The child's manifest is only resolved here, not
+ * opened: the runtime loads it when it spawns the child. */
+static int read_child(reader *r, const toml_value *entry, th_child_spec *child)
+{
+    if (entry->kind != TOML_TABLE)
+        return fail_at(r, entry->line, entry->col,
+                       "each entry of 'children' must be a table, found %s",
+                       toml_kind_name(entry->kind));
+    child->restart = TH_RESTART_PERMANENT;
+    child->line = entry->line;
+    child->col = entry->col;
+    for (size_t i = 0; i < entry->tab.len; i++) {
+        const toml_kv *item = &entry->tab.items[i];
+        const toml_value *v = item->value;
+        if (strcmp(item->key, "manifest") == 0) {
+            if (check_plain_string(r, "manifest", v))
+                return -1;
+            child->manifest = resolve_path(r->m->dir, v->str.ptr);
+        } else if (strcmp(item->key, "restart") == 0) {
+            if (read_restart(r, v, &child->restart))
+                return -1;
+        } else if (strcmp(item->key, "initial_state") == 0) {
+            if (read_json_string(r, "initial_state", v, &child->initial_state,
+                                 &child->initial_state_len))
+                return -1;
+            child->has_initial_state = true;
+        } else {
+            return fail_unknown_key(r, item, "a [[children]] entry", child_keys);
+        }
+    }
+    if (!child->manifest)
+        return fail_at(r, entry->line, entry->col,
+                       "missing required key 'manifest' in a [[children]] entry");
+    return 0;
+}
+
+static int read_children(reader *r, const toml_kv *kv)
+{
+    const toml_value *v = kv->value;
+    if (v->kind != TOML_ARRAY)
+        return fail_at(r, v->line, v->col,
+                       "'children' must be an array of tables ([[children]]), found %s",
+                       toml_kind_name(v->kind));
+    th_manifest *m = r->m;
+    m->children = th_xcalloc(v->arr.len, sizeof *m->children);
+    for (size_t i = 0; i < v->arr.len; i++) {
+        /* Counted before it is read, so that th_manifest_free releases
+         * what a half-read entry already owns. */
+        m->n_children++;
+        if (read_child(r, v->arr.items[i], &m->children[i]))
+            return -1;
+    }
+    return 0;
+}
+
 /* ---- The manifest ----------------------------------------------------------- */
 
 typedef struct field {
@@ -632,6 +789,8 @@ static const field fields[] = {
     {"limits", read_limits},
     {"runtime", read_runtime},
     {"handlers", read_handlers},
+    {"supervisor", read_supervisor},
+    {"children", read_children},
 };
 #define N_FIELDS (sizeof fields / sizeof fields[0])
 
@@ -669,6 +828,24 @@ static int check_required(reader *r)
     return th_error_set(r->err, "%s: missing required key '%s'", r->file, missing);
 }
 
+/* What every optional key means when it is absent. */
+static void set_defaults(th_manifest *m)
+{
+    m->limits.memory_bytes = (uint64_t)TH_DEFAULT_MEMORY_MB << 20;
+    m->limits.fuel = TH_DEFAULT_FUEL;
+    m->limits.time_ms = TH_DEFAULT_TIME_MS;
+    m->limits.mailbox = TH_DEFAULT_MAILBOX;
+    /* Without [supervisor] an actor is only told when a child it spawned
+     * exits: such children are temporary, never restarted behind its back. */
+    m->supervisor = (th_supervisor_spec){
+        .strategy = TH_STRATEGY_ONE_FOR_ONE,
+        .intensity = TH_DEFAULT_INTENSITY,
+        .period_s = TH_DEFAULT_PERIOD_S,
+        .restart = TH_RESTART_TEMPORARY,
+        .restart_from = TH_RESTART_FROM_LAST_STATE,
+    };
+}
+
 th_manifest *th_manifest_parse(const char *text, size_t len, const char *path, th_error *err)
 {
     const char *file = path ? path : "<manifest>";
@@ -680,9 +857,7 @@ th_manifest *th_manifest_parse(const char *text, size_t len, const char *path, t
     m->text = th_xstrndup(text, len); /* toml_parse refused any NUL in it */
     m->path = path ? th_xstrdup(path) : NULL;
     m->dir = directory_of(path);
-    m->limits.memory_bytes = (uint64_t)TH_DEFAULT_MEMORY_MB << 20;
-    m->limits.fuel = TH_DEFAULT_FUEL;
-    m->limits.time_ms = TH_DEFAULT_TIME_MS;
+    set_defaults(m);
     reader r = {.file = file, .err = err, .m = m};
     if (read_fields(&r) || check_required(&r)) {
         th_manifest_free(m);
@@ -724,6 +899,11 @@ void th_manifest_free(th_manifest *m)
     free(m->package);
     free(m->initial_state);
     free(m->handlers);
+    for (size_t i = 0; i < m->n_children; i++) {
+        free(m->children[i].manifest);
+        free(m->children[i].initial_state);
+    }
+    free(m->children);
     toml_free(m->doc);
     free(m);
 }

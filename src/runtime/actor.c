@@ -39,6 +39,8 @@ static void record(th_actor *actor, th_event_type type, const char *name, const 
                            with_state ? actor->state.len : 0);
         actor->state_unsaved = false;
     }
+    if (actor->observer)
+        actor->observer(actor->observer_ud, actor, ev);
 }
 
 /* In `always` durability nothing of a call is acknowledged (returned to the
@@ -80,9 +82,10 @@ void th_actor_record_stop(th_actor *actor, const char *reason)
         return;
     record(actor, TH_EV_STOP, reason, NULL, NULL);
     actor->stopped = true;
+    actor->stop_reason = reason;
+    bool failed = strcmp(reason, "failed") == 0 || strcmp(reason, "escalated") == 0;
     if (actor->db)
-        th_db_set_status(actor->db, actor->id,
-                         strcmp(reason, "failed") == 0 ? "failed" : "stopped");
+        th_db_set_status(actor->db, actor->id, failed ? "failed" : "stopped");
 }
 
 /* The chain's record of the host call, made between the call and return
@@ -112,7 +115,9 @@ int th_actor_invoke(th_actor *actor, th_export_id id, const th_val *params, th_v
     th_val *args = th_val_tuple(a, 2);
     args->list.items[0] = *state_value(actor);
     args->list.items[1] = *params;
-    record(actor, TH_EV_CALL, e->name, params, NULL);
+    const th_val *link = actor->call_link;
+    actor->call_link = NULL;
+    record(actor, TH_EV_CALL, e->name, params, link);
 
     th_val *result;
     th_fault fault;
@@ -122,6 +127,7 @@ int th_actor_invoke(th_actor *actor, th_export_id id, const th_val *params, th_v
         detail->var.disc = (uint32_t)fault.kind;
         detail->var.payload = th_val_string(a, fault.message, strlen(fault.message));
         record(actor, TH_EV_TRAP, e->name, NULL, detail);
+        actor->fault = fault.kind;
         actor->fault_kind = th_trap_kind_name(fault.kind);
         th_actor_record_stop(actor, "failed");
         th_error_set(err, "actor %s failed in %s: %s: %s", actor->manifest->name, e->name,
@@ -136,6 +142,7 @@ int th_actor_invoke(th_actor *actor, th_export_id id, const th_val *params, th_v
         record(actor, TH_EV_RETURN, e->name, NULL, result);
         if (actor->shutdown_requested)
             th_actor_record_stop(actor, "shutdown");
+        actor->fault = TH_FAULT_EXPORT_ERROR;
         actor->fault_kind = th_trap_kind_name(TH_FAULT_EXPORT_ERROR);
         const th_val *msg = result->var.payload;
         th_error_set(err, "actor %s returned an error from %s: %.*s", actor->manifest->name,
@@ -158,7 +165,7 @@ int th_actor_invoke(th_actor *actor, th_export_id id, const th_val *params, th_v
     return make_durable(actor, err);
 }
 
-static void new_id(char out[33])
+void th_actor_new_id(char out[33])
 {
     uint8_t raw[16];
     size_t got = 0;
@@ -285,6 +292,38 @@ static th_module *load_checked(th_engine *engine, const th_manifest *manifest, c
 th_actor *th_actor_spawn_with(th_engine *engine, const th_manifest *manifest,
                               const th_spawn_options *opts, th_error *err)
 {
+    return th_actor_spawn_as(engine, manifest, opts, NULL, NULL, err);
+}
+
+/* Sets the state a spawn starts from: the options' override, else the
+ * manifest's initial_state, else none. */
+static void set_initial_state(th_actor *actor, const th_spawn_options *opts)
+{
+    const th_manifest *m = actor->manifest;
+    th_arena *a = &actor->call_arena;
+    th_val *bytes = NULL;
+    if (opts && opts->has_initial_state)
+        bytes = th_val_bytes(a, opts->initial_state, opts->initial_state_len);
+    else if (m->has_initial_state)
+        bytes = th_val_bytes(a, m->initial_state, m->initial_state_len);
+    th_actor_set_state(actor, th_val_option(a, bytes));
+}
+
+static int call_init(th_actor *actor, th_error *err)
+{
+    th_arena_reset(&actor->call_arena);
+    th_val *params = th_val_tuple(&actor->call_arena, 1);
+    params->list.items[0] = *th_val_string(&actor->call_arena, actor->id, strlen(actor->id));
+    if (th_actor_invoke(actor, TH_EXPORT_INIT, params, NULL, err) == 0)
+        return 0;
+    th_actor_record_stop(actor, "failed"); /* its chain stays in the database, if any */
+    return -1;
+}
+
+th_actor *th_actor_spawn_as(th_engine *engine, const th_manifest *manifest,
+                            const th_spawn_options *opts, const char *id, struct th_cell *cell,
+                            th_error *err)
+{
     if (check_store_has_db(manifest, opts ? opts->db : NULL, err))
         return NULL;
     th_module *module = load_checked(engine, manifest, NULL, 0, err);
@@ -292,25 +331,44 @@ th_actor *th_actor_spawn_with(th_engine *engine, const th_manifest *manifest,
         return NULL;
     th_actor *actor = th_actor_new(engine, manifest, module, opts ? opts->db : NULL);
     actor->chain = th_chain_new();
-    new_id(actor->id);
-    if (manifest->has_initial_state) {
-        th_val *bytes =
-            th_val_bytes(&actor->call_arena, manifest->initial_state, manifest->initial_state_len);
-        th_actor_set_state(actor, th_val_option(&actor->call_arena, bytes));
-    }
-    if (actor_start(actor, opts ? opts->parent_id : NULL, err)) {
-        th_actor_free(actor);
-        return NULL;
-    }
-    th_arena_reset(&actor->call_arena);
-    th_val *params = th_val_tuple(&actor->call_arena, 1);
-    params->list.items[0] = *th_val_string(&actor->call_arena, actor->id, strlen(actor->id));
-    if (th_actor_invoke(actor, TH_EXPORT_INIT, params, NULL, err)) {
-        th_actor_record_stop(actor, "failed"); /* its chain stays in the database, if any */
+    actor->cell = cell;
+    if (id)
+        memcpy(actor->id, id, sizeof actor->id);
+    else
+        th_actor_new_id(actor->id);
+    set_initial_state(actor, opts);
+    if (actor_start(actor, opts ? opts->parent_id : NULL, err) || call_init(actor, err)) {
         th_actor_free(actor);
         return NULL;
     }
     return actor;
+}
+
+int th_actor_restart(th_actor *actor, bool reinit, const th_val *initial, th_error *err)
+{
+    th_instance_free(actor->inst);
+    actor->inst = NULL;
+    actor->stopped = false;
+    actor->stop_reason = NULL;
+    actor->shutdown_requested = false;
+    actor->fault_kind = NULL;
+    actor->has_exit_data = false;
+    th_buf_reset(&actor->exit_data);
+    if (reinit) {
+        th_arena_reset(&actor->call_arena);
+        th_actor_set_state(actor, initial ? initial : th_val_option(&actor->call_arena, NULL));
+    }
+    if (actor->db)
+        th_db_set_status(actor->db, actor->id, "running");
+    record_spawn(actor);
+    actor->inst = th_instance_new(actor->engine, actor->module, &actor->manifest->limits, actor,
+                                  th_actor_record_host_call, err);
+    if (!actor->inst) {
+        th_error_wrap(err, "actor %s", actor->manifest->name);
+        th_actor_record_stop(actor, "failed");
+        return -1;
+    }
+    return reinit ? call_init(actor, err) : 0;
 }
 
 /* Everything resume needs from the database, read before anything starts. */
@@ -382,6 +440,12 @@ done:
 
 th_actor *th_actor_resume(th_engine *engine, th_db *db, const char *id, th_error *err)
 {
+    return th_actor_resume_as(engine, db, id, NULL, err);
+}
+
+th_actor *th_actor_resume_as(th_engine *engine, th_db *db, const char *id, struct th_cell *cell,
+                             th_error *err)
+{
     stored_actor s = {0};
     th_actor *actor = NULL;
     th_module *module = NULL;
@@ -390,6 +454,7 @@ th_actor *th_actor_resume(th_engine *engine, th_db *db, const char *id, th_error
     if (module) {
         module->stored_in = db; /* it came from there */
         actor = th_actor_new(engine, s.manifest, module, db);
+        actor->cell = cell;
         actor->owned_manifest = s.manifest;
         s.manifest = NULL;
         memcpy(actor->id, s.info.id, sizeof actor->id);
@@ -427,6 +492,7 @@ void th_actor_free(th_actor *actor)
     th_manifest_free(actor->owned_manifest);
     th_buf_free(&actor->state);
     th_buf_free(&actor->scratch);
+    th_buf_free(&actor->exit_data);
     th_arena_free(&actor->call_arena);
     free(actor);
 }

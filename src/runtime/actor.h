@@ -32,6 +32,18 @@ struct th_actor {
     th_arena call_arena;       /* values of the call in progress */
     const th_chain *replaying; /* in replay: the recorded chain (borrowed) */
     th_buf scratch;            /* encodings on their way into the chain */
+    /* In a runtime: the actor's cell (runtime/cell.h), else NULL. */
+    struct th_cell *cell;
+    /* The next call event's causal link (its output), or NULL: set by
+     * whoever delivers a message from another actor, used once. */
+    const th_val *call_link;
+    const char *stop_reason; /* the stop event's name, once stopped */
+    th_fault_kind fault;     /* of the last failed call, when fault_kind */
+    bool has_exit_data;      /* runtime.shutdown's data, for the supervisor */
+    th_buf exit_data;
+    /* Told of every event appended, with the actor's lock held. */
+    void (*observer)(void *ud, const th_actor *actor, const th_event *ev);
+    void *observer_ud;
 };
 
 /* Calls an export with its params (a tuple, without the state, allocated in
@@ -41,6 +53,21 @@ struct th_actor {
  * with err describing it; a fault also stops the actor. */
 int th_actor_invoke(th_actor *actor, th_export_id id, const th_val *params, th_val **results,
                     th_error *err);
+
+/* Spawns with a given id into a runtime cell (set before init runs, so
+ * host calls made by init can reach the runtime). */
+th_actor *th_actor_spawn_as(th_engine *engine, const th_manifest *manifest,
+                            const th_spawn_options *opts, const char *id, struct th_cell *cell,
+                            th_error *err);
+/* th_actor_resume into a runtime cell. */
+th_actor *th_actor_resume_as(th_engine *engine, th_db *db, const char *id, struct th_cell *cell,
+                             th_error *err);
+/* Starts a stopped actor again, continuing its chain with a spawn event:
+ * from its last state, or from `initial` (NULL: none) and init again.
+ * On failure the actor is stopped (recorded) and -1 returned. */
+int th_actor_restart(th_actor *actor, bool reinit, const th_val *initial, th_error *err);
+/* A fresh random actor id. */
+void th_actor_new_id(char out[33]);
 
 /* For the runtime's own modules (resume, replay): an actor with no id,
  * chain or instance yet; the caller sets them up. */

@@ -1,4 +1,5 @@
-/* The manifest model: every field read back, defaults, path resolution,
+/* The manifest model: every field read back, defaults (with and without
+ * [supervisor]), path resolution for package and [[children]],
  * the "did you mean" hints, and invalid manifests with their exact
  * messages. Files for th_manifest_load live in a fresh temporary
  * directory that the test removes. */
@@ -178,6 +179,177 @@ TEST(minimal_manifest_has_defaults)
     CHECK(!th_manifest_grants(m, TH_HANDLER_MESSAGE_SERVER));
     CHECK(m->doc && m->doc->kind == TOML_TABLE);
     CHECK(!m->has_durability);
+    CHECK_EQ_INT(m->limits.mailbox, TH_DEFAULT_MAILBOX);
+    CHECK_EQ_INT(TH_DEFAULT_MAILBOX, 1024);
+    /* no [supervisor]: the actor is only notified, its run-time children
+     * are temporary; everything else has the [supervisor] defaults */
+    CHECK(!m->has_supervisor);
+    CHECK_EQ_INT(m->supervisor.strategy, TH_STRATEGY_ONE_FOR_ONE);
+    CHECK_EQ_INT(m->supervisor.intensity, TH_DEFAULT_INTENSITY);
+    CHECK_EQ_INT(m->supervisor.period_s, TH_DEFAULT_PERIOD_S);
+    CHECK_EQ_INT(m->supervisor.restart, TH_RESTART_TEMPORARY);
+    CHECK_EQ_INT(m->supervisor.restart_from, TH_RESTART_FROM_LAST_STATE);
+    CHECK_EQ_INT(m->n_children, 0);
+    CHECK(m->children == NULL);
+    th_manifest_free(m);
+}
+
+TEST(empty_supervisor_table_has_defaults)
+{
+    th_manifest *m = parse_ok(HEAD "[supervisor]\n", "m.toml");
+    if (!m)
+        return;
+    CHECK(m->has_supervisor);
+    CHECK_EQ_INT(m->supervisor.strategy, TH_STRATEGY_ONE_FOR_ONE);
+    CHECK_EQ_INT(m->supervisor.intensity, 3);
+    CHECK_EQ_INT(m->supervisor.period_s, 5);
+    CHECK_EQ_INT(m->supervisor.restart, TH_RESTART_PERMANENT); /* unlike without the table */
+    CHECK_EQ_INT(m->supervisor.restart_from, TH_RESTART_FROM_LAST_STATE);
+    CHECK_EQ_INT(m->n_children, 0);
+    th_manifest_free(m);
+}
+
+TEST(supervisor_every_value)
+{
+    static const char *const strategies[] = {"one-for-one", "one-for-all", "rest-for-one"};
+    static const th_strategy strategy_values[] = {TH_STRATEGY_ONE_FOR_ONE, TH_STRATEGY_ONE_FOR_ALL,
+                                                  TH_STRATEGY_REST_FOR_ONE};
+    static const char *const restarts[] = {"permanent", "transient", "temporary"};
+    static const th_restart restart_values[] = {TH_RESTART_PERMANENT, TH_RESTART_TRANSIENT,
+                                                TH_RESTART_TEMPORARY};
+    static const char *const froms[] = {"last-state", "init"};
+    static const th_restart_from from_values[] = {TH_RESTART_FROM_LAST_STATE, TH_RESTART_FROM_INIT};
+    /* each value of each choice at least once, with the integer bounds */
+    for (int i = 0; i < 3; i++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 HEAD "[supervisor]\nstrategy = \"%s\"\nrestart = \"%s\"\n"
+                      "restart_from = \"%s\"\nintensity = %s\nperiod = %s\n",
+                 strategies[i], restarts[(i + 1) % 3], froms[i % 2], i ? "1_000_000" : "0",
+                 i ? "86_400" : "1");
+        th_manifest *m = parse_ok(text, "m.toml");
+        if (!m)
+            continue;
+        CHECK(m->has_supervisor);
+        CHECK_EQ_INT(m->supervisor.strategy, strategy_values[i]);
+        CHECK_EQ_INT(m->supervisor.restart, restart_values[(i + 1) % 3]);
+        CHECK_EQ_INT(m->supervisor.restart_from, from_values[i % 2]);
+        CHECK_EQ_INT(m->supervisor.intensity, i ? 1000000 : 0);
+        CHECK_EQ_INT(m->supervisor.period_s, i ? 86400 : 1);
+        th_manifest_free(m);
+    }
+    /* the same table written inline */
+    th_manifest *m =
+        parse_ok(HEAD "supervisor = { restart = \"permanent\", period = 60 }\n", "m.toml");
+    if (m) {
+        CHECK(m->has_supervisor);
+        CHECK_EQ_INT(m->supervisor.restart, TH_RESTART_PERMANENT);
+        CHECK_EQ_INT(m->supervisor.period_s, 60);
+        CHECK_EQ_INT(m->supervisor.intensity, TH_DEFAULT_INTENSITY);
+        th_manifest_free(m);
+    }
+}
+
+static const char two_workers[] = "name = \"boss\"\n"
+                                  "version = \"1\"\n"
+                                  "package = \"boss.wasm\"\n"
+                                  "[supervisor]\n"
+                                  "strategy = \"rest-for-one\"\n"
+                                  "\n"
+                                  "[[children]]\n"
+                                  "manifest = \"workers/a.toml\"\n"
+                                  "\n"
+                                  "[[children]]\n"
+                                  "manifest = \"/srv/b.toml\"\n"
+                                  "restart = \"transient\"\n"
+                                  "initial_state = '{\"jobs\": []}'\n";
+
+TEST(children_read_back)
+{
+    th_manifest *m = parse_ok(two_workers, "apps/boss/manifest.toml");
+    if (!m)
+        return;
+    CHECK(m->has_supervisor);
+    CHECK_EQ_INT(m->supervisor.strategy, TH_STRATEGY_REST_FOR_ONE);
+    CHECK_EQ_INT(m->n_children, 2);
+    if (m->n_children == 2) {
+        const th_child_spec *a = &m->children[0], *b = &m->children[1];
+        CHECK_STR_EQ(a->manifest, "apps/boss/workers/a.toml");
+        CHECK_EQ_INT(a->restart, TH_RESTART_PERMANENT);
+        CHECK(!a->has_initial_state);
+        CHECK(a->initial_state == NULL);
+        CHECK_EQ_INT(a->line, 7);
+        CHECK_EQ_INT(a->col, 1);
+        CHECK_STR_EQ(b->manifest, "/srv/b.toml");
+        CHECK_EQ_INT(b->restart, TH_RESTART_TRANSIENT);
+        CHECK(b->has_initial_state);
+        CHECK_EQ_INT(b->initial_state_len, 12);
+        CHECK(b->initial_state && memcmp(b->initial_state, "{\"jobs\": []}", 12) == 0);
+        CHECK_EQ_INT(b->line, 10);
+        CHECK_EQ_INT(b->col, 1);
+    }
+    th_manifest_free(m);
+    /* children without [supervisor]: the table's defaults, restart as given per child */
+    m = parse_ok(HEAD "children = [{ manifest = \"w.toml\", restart = \"temporary\" }, "
+                      "{ manifest = \"w.toml\", initial_state = \"7\" }]\n",
+                 "m.toml");
+    if (m) {
+        CHECK(!m->has_supervisor);
+        CHECK_EQ_INT(m->n_children, 2);
+        if (m->n_children == 2) {
+            CHECK_STR_EQ(m->children[0].manifest, "w.toml");
+            CHECK_EQ_INT(m->children[0].restart, TH_RESTART_TEMPORARY);
+            CHECK_EQ_INT(m->children[0].line, 4);
+            CHECK_EQ_INT(m->children[0].col, 13);
+            CHECK_STR_EQ(m->children[1].manifest, "w.toml");
+            CHECK_EQ_INT(m->children[1].restart, TH_RESTART_PERMANENT);
+            CHECK(m->children[1].has_initial_state);
+            CHECK_EQ_INT(m->children[1].initial_state_len, 1);
+            CHECK(m->children[1].initial_state && m->children[1].initial_state[0] == '7');
+        }
+        th_manifest_free(m);
+    }
+    m = parse_ok(HEAD "children = []\n", "m.toml");
+    if (m) {
+        CHECK_EQ_INT(m->n_children, 0);
+        th_manifest_free(m);
+    }
+}
+
+TEST(child_manifests_resolve_like_package)
+{
+    static const struct {
+        const char *manifest, *child, *want;
+    } cases[] = {
+        {"m.toml", "w.toml", "w.toml"},
+        {"dir/m.toml", "w.toml", "dir/w.toml"},
+        {"/abs/dir/m.toml", "../workers/w.toml", "/abs/dir/../workers/w.toml"},
+        {"/abs/dir/m.toml", "/elsewhere/w.toml", "/elsewhere/w.toml"},
+        {"/m.toml", "w.toml", "/w.toml"},
+        {"./m.toml", "sub/w.toml", "sub/w.toml"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        th_buf text = TH_BUF_INIT;
+        th_buf_printf(&text, HEAD "[[children]]\nmanifest = \"%s\"\n", cases[i].child);
+        th_manifest *m = parse_ok(th_buf_cstr(&text), cases[i].manifest);
+        if (m && m->n_children == 1)
+            CHECK_STR_EQ(m->children[0].manifest, cases[i].want);
+        else
+            CHECK_REPORT_(false, "case %zu: one child expected", i);
+        th_manifest_free(m);
+        th_buf_free(&text);
+    }
+    /* loaded from a file: against its directory; the child file itself does
+     * not exist and is not opened (the runtime loads it at spawn) */
+    write_file("boss.toml", two_workers, strlen(two_workers));
+    th_error err = {0};
+    th_manifest *m = th_manifest_load(tmp_path("boss.toml"), &err);
+    CHECK_REPORT_(m != NULL, "load failed: %s", err.msg);
+    if (m && m->n_children == 2) {
+        CHECK_STR_EQ(m->children[0].manifest, tmp_path("workers/a.toml"));
+        CHECK_STR_EQ(m->children[1].manifest, "/srv/b.toml");
+        CHECK_STR_EQ(m->package, tmp_path("boss.wasm"));
+    }
     th_manifest_free(m);
 }
 
@@ -199,23 +371,25 @@ TEST(runtime_durability)
 TEST(limits_at_their_bounds_and_other_forms)
 {
     th_manifest *m = parse_ok(HEAD "limits = { memory_mb = 4096, fuel = 1_000_000_000_000_000, "
-                                   "time_ms = 3_600_000 }\n"
+                                   "time_ms = 3_600_000, mailbox = 1_000_000 }\n"
                                    "handlers = [{ type = \"message-server\" }]\n",
                               "m.toml");
     if (m) {
         CHECK_EQ_INT(m->limits.memory_bytes, 4096ULL << 20);
         CHECK_EQ_INT(m->limits.fuel, 1000000000000000ULL);
         CHECK_EQ_INT(m->limits.time_ms, 3600000);
+        CHECK_EQ_INT(m->limits.mailbox, 1000000);
         CHECK(th_manifest_grants(m, TH_HANDLER_MESSAGE_SERVER));
         th_manifest_free(m);
     }
     m = parse_ok(HEAD "limits.memory_mb = 1\nlimits.fuel = 1\nlimits.time_ms = 1\n"
-                      "handlers = []\n",
+                      "limits.mailbox = 1\nhandlers = []\n",
                  "m.toml");
     if (m) {
         CHECK_EQ_INT(m->limits.memory_bytes, 1ULL << 20);
         CHECK_EQ_INT(m->limits.fuel, 1);
         CHECK_EQ_INT(m->limits.time_ms, 1);
+        CHECK_EQ_INT(m->limits.mailbox, 1);
         CHECK_EQ_INT(m->n_handlers, 0);
         th_manifest_free(m);
     }
@@ -407,7 +581,8 @@ static const bad_manifest bad_manifests[] = {
      "m.toml:2:1: unknown key 'nmae' in the manifest (did you mean 'name'?)"},
     {HEAD "zzz = 1\n",
      "m.toml:4:1: unknown key 'zzz' in the manifest (expected 'name', 'version', 'description', "
-     "'package', 'initial_state', 'initial_state_file', 'limits', 'runtime' or 'handlers')"},
+     "'package', 'initial_state', 'initial_state_file', 'limits', 'runtime', 'handlers', "
+     "'supervisor' or 'children')"},
     {HEAD "[handler]\ntype = \"runtime\"\n",
      "m.toml:4:2: unknown key 'handler' in the manifest (did you mean 'handlers'?)"},
     {"version = \"1\"\npackage = \"x.wasm\"\n", "m.toml: missing required key 'name'"},
@@ -440,6 +615,8 @@ static const bad_manifest bad_manifests[] = {
     /* runtime */
     {HEAD "[runtime]\ndurability = \"sometimes\"\n",
      "m.toml:5:14: 'durability' must be \"always\", \"batch\" or \"off\", found \"sometimes\""},
+    {HEAD "[runtime]\ndurability = \"off\\u0000x\"\n",
+     "m.toml:5:14: 'durability' must be \"always\", \"batch\" or \"off\", found \"off\\u0000x\""},
     {HEAD "[runtime]\ndurability = 1\n",
      "m.toml:5:14: 'durability' must be a string, found integer"},
     {HEAD "[runtime]\ndurabilty = \"off\"\n",
@@ -461,7 +638,16 @@ static const bad_manifest bad_manifests[] = {
     {HEAD "[limits]\nmemroy_mb = 16\n",
      "m.toml:5:1: unknown key 'memroy_mb' in [limits] (did you mean 'memory_mb'?)"},
     {HEAD "[limits]\ncpu = 1\n",
-     "m.toml:5:1: unknown key 'cpu' in [limits] (expected 'memory_mb', 'fuel' or 'time_ms')"},
+     "m.toml:5:1: unknown key 'cpu' in [limits] (expected 'memory_mb', 'fuel', 'time_ms' or "
+     "'mailbox')"},
+    {HEAD "[limits]\nmailbox = 0\n",
+     "m.toml:5:11: 'mailbox' must be between 1 and 1000000, found 0"},
+    {HEAD "[limits]\nmailbox = 1_000_001\n",
+     "m.toml:5:11: 'mailbox' must be between 1 and 1000000, found 1000001"},
+    {HEAD "[limits]\nmailbox = \"64\"\n",
+     "m.toml:5:11: 'mailbox' must be an integer, found string"},
+    {HEAD "[limits]\nmailbx = 64\n",
+     "m.toml:5:1: unknown key 'mailbx' in [limits] (did you mean 'mailbox'?)"},
     {HEAD "limits = 5\n", "m.toml:4:10: 'limits' must be a table, found integer"},
     /* handlers */
     {HEAD "[handlers]\ntype = \"runtime\"\n",
@@ -514,6 +700,75 @@ static const bad_manifest bad_manifests[] = {
      "m.toml:6:21: 'allow' must not contain empty strings or U+0000"},
     {HEAD "[[handlers]]\ntype = \"store\"\nconfig = { nmae = \"s\" }\n",
      "m.toml:6:12: unknown key 'nmae' in the store config (did you mean 'name'?)"},
+    /* supervisor */
+    {HEAD "supervisor = \"one-for-one\"\n",
+     "m.toml:4:14: 'supervisor' must be a table, found string"},
+    {HEAD "[supervisor]\nstrategy = \"one_for_one\"\n",
+     "m.toml:5:12: 'strategy' must be \"one-for-one\", \"one-for-all\" or \"rest-for-one\", found "
+     "\"one_for_one\""},
+    {HEAD "[supervisor]\nstrategy = 1\n",
+     "m.toml:5:12: 'strategy' must be a string, found integer"},
+    {HEAD "[supervisor]\nstrategy = \"one-for-one\\u0000\"\n",
+     "m.toml:5:12: 'strategy' must be \"one-for-one\", \"one-for-all\" or \"rest-for-one\", found "
+     "\"one-for-one\\u0000\""},
+    {HEAD "[supervisor]\nintensity = -1\n",
+     "m.toml:5:13: 'intensity' must be between 0 and 1000000, found -1"},
+    {HEAD "[supervisor]\nintensity = 1_000_001\n",
+     "m.toml:5:13: 'intensity' must be between 0 and 1000000, found 1000001"},
+    {HEAD "[supervisor]\nintensity = 3.0\n",
+     "m.toml:5:13: 'intensity' must be an integer, found float"},
+    {HEAD "[supervisor]\nperiod = 0\n",
+     "m.toml:5:10: 'period' must be between 1 and 86400, found 0"},
+    {HEAD "[supervisor]\nperiod = 86401\n",
+     "m.toml:5:10: 'period' must be between 1 and 86400, found 86401"},
+    {HEAD "[supervisor]\nperiod = \"5s\"\n",
+     "m.toml:5:10: 'period' must be an integer, found string"},
+    {HEAD "[supervisor]\nrestart = \"always\"\n",
+     "m.toml:5:11: 'restart' must be \"permanent\", \"transient\" or \"temporary\", found "
+     "\"always\""},
+    {HEAD "[supervisor]\nrestart = true\n",
+     "m.toml:5:11: 'restart' must be a string, found boolean"},
+    {HEAD "[supervisor]\nrestart_from = \"\"\n",
+     "m.toml:5:16: 'restart_from' must be \"last-state\" or \"init\", found \"\""},
+    {HEAD "[supervisor]\nrestart_from = [\"init\"]\n",
+     "m.toml:5:16: 'restart_from' must be a string, found array"},
+    {HEAD "[supervisor]\nstrategy = \"one-for-all\"\nintensty = 3\n",
+     "m.toml:6:1: unknown key 'intensty' in [supervisor] (did you mean 'intensity'?)"},
+    {HEAD "[supervisor]\nmax_restarts = 3\n",
+     "m.toml:5:1: unknown key 'max_restarts' in [supervisor] (expected 'strategy', 'intensity', "
+     "'period', 'restart' or 'restart_from')"},
+    /* children */
+    {HEAD "[children]\nmanifest = \"w.toml\"\n",
+     "m.toml:4:1: 'children' must be an array of tables ([[children]]), found table"},
+    {HEAD "children = \"w.toml\"\n",
+     "m.toml:4:12: 'children' must be an array of tables ([[children]]), found string"},
+    {HEAD "children = [\"w.toml\"]\n",
+     "m.toml:4:13: each entry of 'children' must be a table, found string"},
+    {HEAD "[[children]]\nrestart = \"transient\"\n",
+     "m.toml:4:1: missing required key 'manifest' in a [[children]] entry"},
+    {HEAD "[[children]]\nmanifest = \"a.toml\"\n[[children]]\ninitial_state = '{}'\n",
+     "m.toml:6:1: missing required key 'manifest' in a [[children]] entry"},
+    {HEAD "[[children]]\nmanifest = 1\n",
+     "m.toml:5:12: 'manifest' must be a string, found integer"},
+    {HEAD "[[children]]\nmanifest = \"\"\n", "m.toml:5:12: 'manifest' must not be empty"},
+    {HEAD "[[children]]\nmanifest = \"a\\u0000b\"\n",
+     "m.toml:5:12: 'manifest' must not contain U+0000"},
+    {HEAD "[[children]]\nmanifest = \"w.toml\"\nrestart = \"sometimes\"\n",
+     "m.toml:6:11: 'restart' must be \"permanent\", \"transient\" or \"temporary\", found "
+     "\"sometimes\""},
+    {HEAD "[[children]]\nmanifest = \"w.toml\"\ninitial_state = '{\"count\": }'\n",
+     "m.toml:6:17: 'initial_state' is not valid JSON: unexpected token near '}' (line 1, column "
+     "11 of the JSON)"},
+    {HEAD "[[children]]\nmanifest = \"w.toml\"\ninitial_state = { count = 0 }\n",
+     "m.toml:6:17: 'initial_state' must be a string, found table"},
+    {HEAD "[[children]]\nmanifest = \"w.toml\"\nmanfest = \"v.toml\"\n",
+     "m.toml:6:1: unknown key 'manfest' in a [[children]] entry (did you mean 'manifest'?)"},
+    {HEAD "[[children]]\nmanifest = \"w.toml\"\nname = \"w\"\n",
+     "m.toml:6:1: unknown key 'name' in a [[children]] entry (expected 'manifest', 'restart' or "
+     "'initial_state')"},
+    {HEAD "[[children]]\nmanifest = \"w.toml\"\ninitial_state_file = \"s.json\"\n",
+     "m.toml:6:1: unknown key 'initial_state_file' in a [[children]] entry (did you mean "
+     "'initial_state'?)"},
     /* TOML errors come through as they are */
     {"name = \"x\n", "m.toml:1:8: unterminated string, expected '\"' before the end of the line"},
     {"name = \"x\"\nname = \"y\"\n", "m.toml:2:1: duplicate key 'name' (first defined at 1:1)"},
@@ -532,8 +787,9 @@ TEST(invalid_manifests)
 
 static void remove_tmpdir(void)
 {
-    static const char *const files[] = {"state.json", "bad.json", "empty.json", "ok.toml",
-                                        "typo.toml",  "big.toml", "huge.json",  NULL};
+    static const char *const files[] = {"state.json", "bad.json",  "empty.json",
+                                        "ok.toml",    "typo.toml", "big.toml",
+                                        "huge.json",  "boss.toml", NULL};
     for (size_t i = 0; files[i]; i++)
         if (unlink(tmp_path(files[i])) != 0 && errno != ENOENT)
             perror(files[i]);
@@ -546,6 +802,10 @@ int main(void)
     make_tmpdir();
     RUN(full_manifest_reads_back);
     RUN(minimal_manifest_has_defaults);
+    RUN(empty_supervisor_table_has_defaults);
+    RUN(supervisor_every_value);
+    RUN(children_read_back);
+    RUN(child_manifests_resolve_like_package);
     RUN(runtime_durability);
     RUN(limits_at_their_bounds_and_other_forms);
     RUN(relative_paths_resolve_against_the_manifest);

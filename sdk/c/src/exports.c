@@ -80,13 +80,28 @@ static void begin_call(void)
     release_pending();
 }
 
+/* An option's discriminant. With none, the runtime's payload values mean
+ * nothing and must not be freed. */
+static bool lift_some(int32_t some)
+{
+    if (some != 0 && some != 1)
+        __builtin_trap(); /* the runtime broke the ABI */
+    return some == 1;
+}
+
 static theater_state lift_state(int32_t some, uint8_t *ptr, size_t len)
 {
-    if (some == 0)
+    if (!lift_some(some))
         return (theater_state){false, {NULL, 0}};
-    if (some != 1)
-        __builtin_trap(); /* the runtime broke the ABI */
     return (theater_state){true, {ptr, len}};
+}
+
+/* actor-error's discriminant: its case number, as theater_actor_error_kind. */
+static theater_actor_error_kind lift_error_kind(int32_t kind)
+{
+    if (kind < THEATER_ACTOR_ERROR_TRAP || kind > THEATER_ACTOR_ERROR_ABI_VIOLATION)
+        __builtin_trap(); /* the runtime broke the ABI */
+    return (theater_actor_error_kind)kind;
 }
 
 /* Makes sure bytes an author filled in are coherent before they are lowered. */
@@ -222,6 +237,49 @@ uint8_t *theater_glue_channel_close(theater_channel_close_fn fn, int32_t state_s
     theater_string channel = {ch_ptr, ch_len};
     theater_err e = fn(&state, channel);
     theater_string_free(&channel);
+    return lower_state_result(e, &state);
+}
+
+uint8_t *theater_glue_child_error(theater_child_error_fn fn, int32_t state_some, uint8_t *state_ptr,
+                                  size_t state_len, char *id_ptr, size_t id_len, int32_t error_kind,
+                                  char *error_ptr, size_t error_len)
+{
+    begin_call();
+    theater_state state = lift_state(state_some, state_ptr, state_len);
+    theater_string id = {id_ptr, id_len};
+    /* Every case of actor-error carries a string, so the message is always
+     * there to free, whatever the kind. */
+    theater_actor_error error = {lift_error_kind(error_kind), {error_ptr, error_len}};
+    theater_err e = fn(&state, id, error);
+    theater_string_free(&id);
+    theater_string_free(&error.message);
+    return lower_state_result(e, &state);
+}
+
+uint8_t *theater_glue_child_exit(theater_child_exit_fn fn, int32_t state_some, uint8_t *state_ptr,
+                                 size_t state_len, char *id_ptr, size_t id_len, int32_t data_some,
+                                 uint8_t *data_ptr, size_t data_len)
+{
+    begin_call();
+    theater_state state = lift_state(state_some, state_ptr, state_len);
+    theater_string id = {id_ptr, id_len};
+    bool has_data = lift_some(data_some);
+    theater_bytes data = {has_data ? data_ptr : NULL, has_data ? data_len : 0};
+    theater_err e = fn(&state, id, has_data ? &data : NULL);
+    theater_string_free(&id);
+    theater_bytes_free(&data);
+    return lower_state_result(e, &state);
+}
+
+uint8_t *theater_glue_child_external_stop(theater_child_external_stop_fn fn, int32_t state_some,
+                                          uint8_t *state_ptr, size_t state_len, char *id_ptr,
+                                          size_t id_len)
+{
+    begin_call();
+    theater_state state = lift_state(state_some, state_ptr, state_len);
+    theater_string id = {id_ptr, id_len};
+    theater_err e = fn(&state, id);
+    theater_string_free(&id);
     return lower_state_result(e, &state);
 }
 

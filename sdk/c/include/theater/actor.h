@@ -37,8 +37,11 @@
  *   be the same block as the state.
  * - Errors: return theater_error(...) (an owned copy of the message); the SDK
  *   frees it after the runtime copied it.
+ * - What a supervisor handler is told about a child (`child_id`, the error's
+ *   `message`, the exit `data`) is borrowed for the call, like ids.
  * - Import wrappers (theater_log, theater_send, ...) only read what you pass
- *   them; what they return (ids, responses, errors) is yours to free.
+ *   them; what they return (ids, responses, states, lists, errors) is yours
+ *   to free, lists with their own *_free helper, which frees every item too.
  *
  * Strings crossing the boundary (log lines, error messages, ids) must be
  * valid UTF-8: the runtime stops an actor that hands it anything else.
@@ -98,6 +101,46 @@ typedef struct theater_channel_accept {
     theater_bytes message; /* owned; only when has_message */
 } theater_channel_accept;
 
+/* ---- Supervision: what a parent learns about its children ---------------- */
+
+/* Owned strings, e.g. the ids theater_list_children() returns. */
+typedef struct theater_string_list {
+    theater_string *items;
+    size_t len;
+} theater_string_list;
+
+/* One event of a child's chain (chain-event in wit/types.wit). On wasm32 this
+ * is exactly the canonical ABI's layout of the record, so the SDK hands you
+ * the array the runtime wrote, without copying it. */
+typedef struct theater_event {
+    theater_bytes hash;        /* SHA-256 of the event's canonical encoding */
+    bool has_parent;           /* false for the chain's first event */
+    theater_bytes parent_hash; /* the previous event's hash; empty without one */
+    theater_string event_type; /* "call", "return", "host", "spawn", ... */
+    theater_bytes data;        /* the payload, as recorded */
+    uint64_t timestamp;        /* wall-clock time, ns since the Unix epoch */
+} theater_event;
+
+typedef struct theater_event_list {
+    theater_event *items;
+    size_t len;
+} theater_event_list;
+
+/* How a child failed: the cases of actor-error in wit/types.wit, with their
+ * values the variant's case numbers. */
+typedef enum theater_actor_error_kind {
+    THEATER_ACTOR_ERROR_TRAP = 0,          /* unreachable, out of bounds, ... */
+    THEATER_ACTOR_ERROR_TIMEOUT = 1,       /* out of fuel or time for one call */
+    THEATER_ACTOR_ERROR_OUT_OF_MEMORY = 2, /* hit its memory limit */
+    THEATER_ACTOR_ERROR_EXPORT_ERROR = 3,  /* an export returned an error */
+    THEATER_ACTOR_ERROR_ABI_VIOLATION = 4, /* a bad pointer, length or value */
+} theater_actor_error_kind;
+
+typedef struct theater_actor_error {
+    theater_actor_error_kind kind;
+    theater_string message; /* what the runtime recorded, UTF-8 */
+} theater_actor_error;
+
 /* ---- Helpers (sdk/c/src/memory.c) ----------------------------------------- */
 
 /* Traps the current call. Used when memory runs out inside the SDK. */
@@ -134,6 +177,15 @@ static inline bool theater_failed(theater_err e)
 }
 void theater_err_free(theater_err *e);
 
+/* Supervision helpers (sdk/c/src/supervisor.c). The list frees release
+ * every item, then the array, and leave the list empty; safe on an empty
+ * list. */
+void theater_string_list_free(theater_string_list *list);
+void theater_event_list_free(theater_event_list *list);
+/* The WIT name of a kind ("trap", "out-of-memory", ...), for log lines;
+ * "unknown" for a value outside the enum. */
+const char *theater_actor_error_kind_name(theater_actor_error_kind kind);
+
 /* A growable byte buffer, for building responses and states.
  * Zero-initialise it ({0}); theater_buf_finish hands over its bytes. */
 typedef struct theater_buf {
@@ -152,8 +204,9 @@ void theater_buf_free(theater_buf *b);
 /* ---- Exports ---------------------------------------------------------------
  * Write a function of the matching type and name it in its macro, once per
  * module, at file scope. An actor exports only what it names: the runtime
- * calls init at spawn and the others when a message arrives (the manifest
- * must grant "message-server" for those). Return THEATER_OK or an error. */
+ * calls init at spawn, the message handlers when a message arrives (the
+ * manifest must grant "message-server" for those) and the supervisor
+ * handlers when a child stops ("supervisor"). Return THEATER_OK or an error. */
 
 /* Called once after spawn with the initial state (the manifest's
  * initial_state, or none) and this actor's id. */
@@ -232,11 +285,52 @@ theater_err theater_refuse_channel_message(theater_state *state, theater_string 
                                            theater_bytes *msg);
 theater_err theater_refuse_channel_close(theater_state *state, theater_string channel_id);
 
+/* Supervisor handlers: a parent's runtime calls them when one of the
+ * children it spawned (theater_spawn) stops. They need the manifest to grant
+ * "supervisor". `child_id`, `error.message` and `*data` are borrowed for the
+ * call. A parent without them is simply not told. */
+
+/* The child failed (trapped, ran out of fuel, time or memory, broke the ABI,
+ * or an export returned an error) and was stopped. */
+typedef theater_err (*theater_child_error_fn)(theater_state *state, theater_string child_id,
+                                              theater_actor_error error);
+/* The child stopped itself with theater_shutdown(); `data` is what it passed
+ * there, NULL when it passed none. */
+typedef theater_err (*theater_child_exit_fn)(theater_state *state, theater_string child_id,
+                                             const theater_bytes *data);
+/* The child was stopped from outside (the CLI, the management server). */
+typedef theater_err (*theater_child_external_stop_fn)(theater_state *state,
+                                                      theater_string child_id);
+
+#define THEATER_EXPORT_HANDLE_CHILD_ERROR(fn)                                                      \
+    THEATER_EXPORT_(theater_child_error_export_,                                                   \
+                    "theater:simple/supervisor-handlers#handle-child-error",                       \
+                    (int32_t state_some, uint8_t * state_ptr, size_t state_len, char *id_ptr,      \
+                     size_t id_len, int32_t error_kind, char *error_ptr, size_t error_len),        \
+                    theater_glue_child_error(fn, state_some, state_ptr, state_len, id_ptr, id_len, \
+                                             error_kind, error_ptr, error_len))
+
+#define THEATER_EXPORT_HANDLE_CHILD_EXIT(fn)                                                       \
+    THEATER_EXPORT_(theater_child_exit_export_,                                                    \
+                    "theater:simple/supervisor-handlers#handle-child-exit",                        \
+                    (int32_t state_some, uint8_t * state_ptr, size_t state_len, char *id_ptr,      \
+                     size_t id_len, int32_t data_some, uint8_t *data_ptr, size_t data_len),        \
+                    theater_glue_child_exit(fn, state_some, state_ptr, state_len, id_ptr, id_len,  \
+                                            data_some, data_ptr, data_len))
+
+#define THEATER_EXPORT_HANDLE_CHILD_EXTERNAL_STOP(fn)                                              \
+    THEATER_EXPORT_(                                                                               \
+        theater_child_external_stop_export_,                                                       \
+        "theater:simple/supervisor-handlers#handle-child-external-stop",                           \
+        (int32_t state_some, uint8_t * state_ptr, size_t state_len, char *id_ptr, size_t id_len),  \
+        theater_glue_child_external_stop(fn, state_some, state_ptr, state_len, id_ptr, id_len))
+
 /* ---- Imports ---------------------------------------------------------------
  * Static inline, so a module imports only the functions it calls; the
  * runtime refuses to start an actor whose imports its manifest does not
  * grant. runtime: always granted. message-server-host: "message-server".
- * They exist only when compiling for wasm (__wasm__). */
+ * supervisor: "supervisor". They exist only when compiling for wasm
+ * (__wasm__). */
 #ifdef __wasm__
 
 /* Writes a line (UTF-8) to the runtime log and the chain. */
@@ -265,6 +359,26 @@ static inline theater_err theater_open_channel(const char *actor_id, size_t id_l
 static inline theater_err theater_send_on_channel(const char *channel_id, size_t id_len,
                                                   const void *msg, size_t msg_len);
 static inline theater_err theater_close_channel(const char *channel_id, size_t id_len);
+
+/* Spawns a child of this actor from the manifest at the path `manifest`,
+ * with `state` as its initial state: NULL passes none, otherwise `state_len`
+ * bytes (any non-NULL pointer with 0 passes an empty state). On success
+ * *child_id (owned) is the child's id; on error it is empty. */
+static inline theater_err theater_spawn(const char *manifest, size_t manifest_len,
+                                        const void *state, size_t state_len,
+                                        theater_string *child_id);
+/* The ids of this actor's children; free with theater_string_list_free(). */
+static inline theater_string_list theater_list_children(void);
+static inline theater_err theater_stop_child(const char *child_id, size_t id_len);
+static inline theater_err theater_restart_child(const char *child_id, size_t id_len);
+/* A child's current state into *state (owned): out->some is false when the
+ * child has none, and on error. */
+static inline theater_err theater_get_child_state(const char *child_id, size_t id_len,
+                                                  theater_state *state);
+/* A child's chain, oldest event first, into *events (owned, free with
+ * theater_event_list_free()); empty on error. */
+static inline theater_err theater_get_child_events(const char *child_id, size_t id_len,
+                                                   theater_event_list *events);
 #endif
 
 /* ==== Below: the machinery the macros and wrappers expand to ============== */
@@ -301,6 +415,15 @@ uint8_t *theater_glue_channel_message(theater_channel_message_fn fn, int32_t sta
 uint8_t *theater_glue_channel_close(theater_channel_close_fn fn, int32_t state_some,
                                     uint8_t *state_ptr, size_t state_len, char *ch_ptr,
                                     size_t ch_len);
+uint8_t *theater_glue_child_error(theater_child_error_fn fn, int32_t state_some, uint8_t *state_ptr,
+                                  size_t state_len, char *id_ptr, size_t id_len, int32_t error_kind,
+                                  char *error_ptr, size_t error_len);
+uint8_t *theater_glue_child_exit(theater_child_exit_fn fn, int32_t state_some, uint8_t *state_ptr,
+                                 size_t state_len, char *id_ptr, size_t id_len, int32_t data_some,
+                                 uint8_t *data_ptr, size_t data_len);
+uint8_t *theater_glue_child_external_stop(theater_child_external_stop_fn fn, int32_t state_some,
+                                          uint8_t *state_ptr, size_t state_len, char *id_ptr,
+                                          size_t id_len);
 /* The cabi_post_ functions: free what the last export returned. */
 void theater_glue_post(uint8_t *area);
 
@@ -308,6 +431,7 @@ void theater_glue_post(uint8_t *area);
 #define THEATER_IMPORT_(module, field) __attribute__((import_module(module), import_name(field)))
 #define THEATER_RUNTIME_ "theater:simple/runtime"
 #define THEATER_MSH_ "theater:simple/message-server-host"
+#define THEATER_SUP_ "theater:simple/supervisor"
 
 /* The raw imports, with their exact core signatures. Results that do not fit
  * one value are written by the host at `ret`, a return area in our memory. */
@@ -329,6 +453,19 @@ void theater_import_send_on_channel_(const char *ch, size_t ch_len, const void *
                                      void *ret);
 THEATER_IMPORT_(THEATER_MSH_, "close-channel")
 void theater_import_close_channel_(const char *ch, size_t ch_len, void *ret);
+THEATER_IMPORT_(THEATER_SUP_, "spawn")
+void theater_import_spawn_(const char *manifest, size_t manifest_len, int32_t state_some,
+                           const void *state, size_t state_len, void *ret);
+THEATER_IMPORT_(THEATER_SUP_, "list-children")
+void theater_import_list_children_(void *ret);
+THEATER_IMPORT_(THEATER_SUP_, "stop-child")
+void theater_import_stop_child_(const char *id, size_t id_len, void *ret);
+THEATER_IMPORT_(THEATER_SUP_, "restart-child")
+void theater_import_restart_child_(const char *id, size_t id_len, void *ret);
+THEATER_IMPORT_(THEATER_SUP_, "get-child-state")
+void theater_import_get_child_state_(const char *id, size_t id_len, void *ret);
+THEATER_IMPORT_(THEATER_SUP_, "get-child-events")
+void theater_import_get_child_events_(const char *id, size_t id_len, void *ret);
 
 /* What the host writes at `ret`: a (ptr, len) pair for a string or list, and
  * result<T, string> as a u8 discriminant followed by its payload at 4. */
@@ -343,23 +480,77 @@ typedef struct theater_ret_result_ {
     theater_ret_list_ payload; /* ok: the value (if any); err: the message */
 } theater_ret_result_;
 
+/* result<option<list<u8>>, string>: the payload is aligned to 4 as before,
+ * and the option inside it is a u8 discriminant with the bytes at 4 more. */
+typedef struct theater_ret_option_result_ {
+    uint8_t is_err; /* 0: ok, 1: err */
+    uint8_t pad_[3];
+    union {
+        theater_ret_list_ err; /* the message */
+        struct {
+            uint8_t some; /* 0: none (bytes unwritten), 1: some */
+            uint8_t pad_[3];
+            theater_ret_list_ bytes;
+        } ok;
+    } u;
+} theater_ret_option_result_;
+
 _Static_assert(sizeof(theater_ret_list_) == 8, "canonical ABI: list is (i32 ptr, i32 len)");
 _Static_assert(offsetof(theater_ret_result_, payload) == 4, "canonical ABI: payload at 4");
+_Static_assert(offsetof(theater_ret_option_result_, u.ok.bytes) == 8,
+               "canonical ABI: option<list<u8>> inside a result: bytes at 8");
+_Static_assert(sizeof(theater_ret_option_result_) == 16, "canonical ABI: 16 bytes");
+
+/* list<string> and list<chain-event> arrive as arrays of these, used in
+ * place; the canonical ABI lays a chain-event out as hash (0), parent-hash's
+ * discriminant (8) and bytes (12), event-type (20), data (28), timestamp
+ * (40, aligned to 8): 48 bytes. */
+_Static_assert(sizeof(theater_string) == 8, "canonical ABI: string is (i32 ptr, i32 len)");
+_Static_assert(offsetof(theater_event, has_parent) == 8, "chain-event: parent-hash at 8");
+_Static_assert(offsetof(theater_event, parent_hash) == 12, "chain-event: its bytes at 12");
+_Static_assert(offsetof(theater_event, event_type) == 20, "chain-event: event-type at 20");
+_Static_assert(offsetof(theater_event, data) == 28, "chain-event: data at 28");
+_Static_assert(offsetof(theater_event, timestamp) == 40, "chain-event: timestamp at 40");
+_Static_assert(sizeof(theater_event) == 48 && _Alignof(theater_event) == 8,
+               "chain-event: 48 bytes aligned to 8");
+
+/* An import's err(string) as a theater_err that owns the message. */
+static inline theater_err theater_ret_err_(const theater_ret_list_ *message)
+{
+    /* The host allocated the message with cabi_realloc, without a NUL: give
+     * it one so it is a C string too. */
+    char *msg = (char *)theater_xrealloc(message->ptr, message->len + 1);
+    msg[message->len] = '\0';
+    return (theater_err){msg, message->len};
+}
 
 /* Turns an import's result<T, string> into a theater_err, handing an ok
  * payload (when the caller wants one) to *ok. */
 static inline theater_err theater_ret_take_(const theater_ret_result_ *r, theater_bytes *ok)
 {
-    if (r->is_err) {
-        /* The host allocated the message with cabi_realloc, without a NUL:
-         * give it one so it is a C string too. */
-        char *msg = (char *)theater_xrealloc(r->payload.ptr, r->payload.len + 1);
-        msg[r->payload.len] = '\0';
-        return (theater_err){msg, r->payload.len};
-    }
+    if (r->is_err)
+        return theater_ret_err_(&r->payload);
     if (ok)
         *ok = (theater_bytes){r->payload.ptr, r->payload.len};
     return THEATER_OK;
+}
+
+/* Makes the events the host wrote valid C values: each parent-hash
+ * discriminant the host stored as a byte becomes a bool, and the bytes of a
+ * none, which the host leaves unwritten, become empty, so that
+ * theater_event_list_free() never frees garbage. */
+static inline void theater_events_adopt_(theater_event_list *events)
+{
+    for (size_t i = 0; i < events->len; i++) {
+        theater_event *ev = &events->items[i];
+        uint8_t disc;
+        memcpy(&disc, &ev->has_parent, 1);
+        if (disc > 1)
+            __builtin_trap(); /* the runtime broke the ABI */
+        ev->has_parent = disc == 1;
+        if (!ev->has_parent)
+            ev->parent_hash = (theater_bytes){NULL, 0};
+    }
 }
 
 static inline void theater_log_n(const char *msg, size_t len)
@@ -422,6 +613,68 @@ static inline theater_err theater_close_channel(const char *channel_id, size_t i
     theater_ret_result_ ret;
     theater_import_close_channel_(channel_id, id_len, &ret);
     return theater_ret_take_(&ret, NULL);
+}
+
+static inline theater_err theater_spawn(const char *manifest, size_t manifest_len,
+                                        const void *state, size_t state_len,
+                                        theater_string *child_id)
+{
+    theater_ret_result_ ret;
+    theater_bytes id = {NULL, 0};
+    theater_import_spawn_(manifest, manifest_len, state != NULL, state, state ? state_len : 0,
+                          &ret);
+    theater_err e = theater_ret_take_(&ret, &id);
+    *child_id = (theater_string){(char *)id.ptr, id.len};
+    return e;
+}
+
+static inline theater_string_list theater_list_children(void)
+{
+    theater_ret_list_ ret;
+    theater_import_list_children_(&ret);
+    return (theater_string_list){(theater_string *)(void *)ret.ptr, ret.len};
+}
+
+static inline theater_err theater_stop_child(const char *child_id, size_t id_len)
+{
+    theater_ret_result_ ret;
+    theater_import_stop_child_(child_id, id_len, &ret);
+    return theater_ret_take_(&ret, NULL);
+}
+
+static inline theater_err theater_restart_child(const char *child_id, size_t id_len)
+{
+    theater_ret_result_ ret;
+    theater_import_restart_child_(child_id, id_len, &ret);
+    return theater_ret_take_(&ret, NULL);
+}
+
+static inline theater_err theater_get_child_state(const char *child_id, size_t id_len,
+                                                  theater_state *state)
+{
+    theater_ret_option_result_ ret;
+    *state = (theater_state){false, {NULL, 0}};
+    theater_import_get_child_state_(child_id, id_len, &ret);
+    if (ret.is_err)
+        return theater_ret_err_(&ret.u.err);
+    if (ret.u.ok.some)
+        *state = (theater_state){true, {ret.u.ok.bytes.ptr, ret.u.ok.bytes.len}};
+    return THEATER_OK;
+}
+
+static inline theater_err theater_get_child_events(const char *child_id, size_t id_len,
+                                                   theater_event_list *events)
+{
+    theater_ret_result_ ret;
+    theater_bytes list = {NULL, 0};
+    *events = (theater_event_list){NULL, 0};
+    theater_import_get_child_events_(child_id, id_len, &ret);
+    theater_err e = theater_ret_take_(&ret, &list);
+    if (theater_failed(e))
+        return e;
+    *events = (theater_event_list){(theater_event *)(void *)list.ptr, list.len};
+    theater_events_adopt_(events);
+    return THEATER_OK;
 }
 #endif /* __wasm__ */
 
