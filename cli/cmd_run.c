@@ -1,4 +1,5 @@
-/* theater run: one actor in this process, messages delivered in order. */
+/* theater run: an actor (and any children it starts) in this process, on
+ * a runtime, with messages delivered in order. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,20 +115,35 @@ static int parse_args(int argc, char **argv, run_opts *o)
 typedef struct outcome {
     json_t *responses; /* array */
     char error[1024];  /* empty when every message was delivered */
-    const char *error_kind;
+    char error_kind[16];
 } outcome;
 
-static void deliver(th_actor *actor, const run_opts *o, outcome *out)
+/* A one-way message has no answer: it failed if the actor's error count
+ * moved while the runtime handled it. */
+static int sent_ok(th_runtime *rt, const char *id, uint64_t errors_before, th_error *err)
+{
+    th_runtime_wait_idle(rt, 0);
+    th_actor_status st;
+    if (th_runtime_status(rt, id, &st, err))
+        return -1;
+    if (st.errors == errors_before)
+        return 0;
+    th_error_set(err, "%s", st.last_error);
+    return -1;
+}
+
+static void deliver(th_runtime *rt, const char *id, const run_opts *o, outcome *out)
 {
     for (size_t i = 0; i < o->n_messages; i++) {
         const message *m = &o->messages[i];
         th_error err;
-        int rc;
-        if (m->request) {
+        th_actor_status before;
+        int rc = th_runtime_status(rt, id, &before, &err);
+        if (rc == 0 && m->request) {
             uint8_t *resp;
             size_t resp_len;
-            rc = th_actor_request(actor, (const uint8_t *)m->json, strlen(m->json), &resp,
-                                  &resp_len, &err);
+            rc = th_runtime_request(rt, id, (const uint8_t *)m->json, strlen(m->json), 0, &resp,
+                                    &resp_len, &err);
             if (!rc) {
                 json_t *j = bytes_to_json(resp, resp_len);
                 free(resp);
@@ -141,21 +157,25 @@ static void deliver(th_actor *actor, const run_opts *o, outcome *out)
                 }
                 json_array_append_new(out->responses, j);
             }
-        } else {
-            rc = th_actor_send(actor, (const uint8_t *)m->json, strlen(m->json), &err);
+        } else if (rc == 0) {
+            rc = th_runtime_send(rt, id, (const uint8_t *)m->json, strlen(m->json), &err);
+            if (!rc)
+                rc = sent_ok(rt, id, before.errors, &err);
         }
         if (rc) {
             snprintf(out->error, sizeof out->error, "%s #%zu %s: %s",
                      m->request ? "request" : "send", i + 1, m->json, err.msg);
             th_utf8_trim_cut(out->error);
-            out->error_kind = th_actor_fault_kind(actor);
+            th_actor_status st;
+            if (th_runtime_status(rt, id, &st, NULL) == 0 && st.errors != before.errors)
+                snprintf(out->error_kind, sizeof out->error_kind, "%s", st.last_error_kind);
             return;
         }
     }
 }
 
 /* The summary after the responses (printed as they came). */
-static void print_text(th_actor *actor, const th_verify_report *rep, const run_opts *o)
+static void print_text(const th_actor *actor, const th_verify_report *rep, const run_opts *o)
 {
     const th_chain *chain = th_actor_chain(actor);
     size_t len;
@@ -181,7 +201,7 @@ static void print_text(th_actor *actor, const th_verify_report *rep, const run_o
     }
 }
 
-static void print_json(th_actor *actor, outcome *out, const th_verify_report *rep,
+static void print_json(const th_actor *actor, outcome *out, const th_verify_report *rep,
                        const run_opts *o)
 {
     const th_chain *chain = th_actor_chain(actor);
@@ -202,7 +222,7 @@ static void print_json(th_actor *actor, outcome *out, const th_verify_report *re
     if (root && out->error[0])
         json_object_set_new(root, "error",
                             json_pack("{s:s, s:s}", "kind",
-                                      out->error_kind ? out->error_kind : "error", "message",
+                                      out->error_kind[0] ? out->error_kind : "error", "message",
                                       out->error));
     if (root && o->chain)
         json_object_set_new(root, "chain", chain_json(chain));
@@ -212,6 +232,32 @@ static void print_json(th_actor *actor, outcome *out, const th_verify_report *re
               stdout);
     fputc('\n', stdout);
     json_decref(root);
+}
+
+typedef struct printing {
+    const run_opts *o;
+    outcome *out;
+    bool verified;
+} printing;
+
+static void print_actor(void *ud, const th_actor *actor)
+{
+    printing *p = ud;
+    th_verify_report rep;
+    p->verified = th_chain_verify(th_actor_chain(actor), &rep);
+    if (p->o->json)
+        print_json(actor, p->out, &rep, p->o);
+    else
+        print_text(actor, &rep, p->o);
+}
+
+/* Other actors the run brought up (children), one line each. */
+static void print_other(void *ud, const th_actor_status *st)
+{
+    const char *root = ud;
+    if (strcmp(st->id, root) != 0)
+        printf("also      %s %s: %llu events, %s\n", st->name, st->id,
+               (unsigned long long)st->events, st->running ? "running" : st->exit_reason);
 }
 
 /* The manifest stored for an actor to be resumed, for its durability; NULL
@@ -252,31 +298,33 @@ static int open_data(const run_opts *o, const th_manifest *manifest, th_db **db,
     return *db ? 0 : -1;
 }
 
-/* Delivers the messages, stops the actor, prints; the exit status. */
-static int run_actor(th_actor *actor, th_db *db, const run_opts *o)
+/* Delivers the messages, lets every actor finish, stops them, prints; the
+ * exit status. */
+static int run_actor(th_runtime *rt, const char *id, th_db *db, const run_opts *o)
 {
     outcome out = {.responses = json_array()};
     if (!o->json) {
-        printf("actor     %s %s\n", th_actor_name(actor), th_actor_id(actor));
+        th_actor_status st;
+        if (th_runtime_status(rt, id, &st, NULL) == 0)
+            printf("actor     %s %s\n", st.name, id);
         fflush(stdout);
     }
-    deliver(actor, o, &out);
-    th_actor_stop(actor);
+    deliver(rt, id, o, &out);
+    th_runtime_wait_idle(rt, 0);
+    th_runtime_shutdown(rt);
     th_error err;
     if (db && th_db_sync(db, &err) && !out.error[0]) {
         snprintf(out.error, sizeof out.error, "storing the chain failed: %s", err.msg);
-        out.error_kind = "storage";
+        snprintf(out.error_kind, sizeof out.error_kind, "storage");
     }
-    th_verify_report rep;
-    th_chain_verify(th_actor_chain(actor), &rep);
-    if (o->json)
-        print_json(actor, &out, &rep, o);
-    else
-        print_text(actor, &rep, o);
+    printing p = {o, &out, false};
+    th_runtime_with_actor(rt, id, print_actor, &p, NULL);
+    if (!o->json)
+        th_runtime_list(rt, print_other, (void *)id);
     if (out.error[0])
         fprintf(stderr, "theater: %s\n", out.error);
     json_decref(out.responses);
-    return out.error[0] || !rep.ok ? EXIT_ACTOR_FAILED : EXIT_OK;
+    return out.error[0] || !p.verified ? EXIT_ACTOR_FAILED : EXIT_OK;
 }
 
 int cmd_run(int argc, char **argv)
@@ -291,26 +339,30 @@ int cmd_run(int argc, char **argv)
     th_manifest *manifest = NULL;
     th_engine *engine = NULL;
     th_db *db = NULL;
-    th_actor *actor = NULL;
+    th_runtime *rt = NULL;
+    char id[33];
     status = EXIT_USAGE;
     if ((o.manifest && !(manifest = th_manifest_load(o.manifest, &err))) ||
         !(engine = th_engine_new(NULL, &err)) || open_data(&o, manifest, &db, &err))
         goto fail;
-    th_spawn_options spawn = {.db = db};
-    actor = o.resume ? th_actor_resume(engine, db, o.resume, &err)
-                     : th_actor_spawn_with(engine, manifest, &spawn, &err);
-    if (!actor) {
+    th_runtime_options ropts = {.db = db};
+    if (!(rt = th_runtime_new(engine, &ropts, &err)))
+        goto fail;
+    int rc = o.resume ? th_runtime_resume(rt, o.resume, id, &err)
+                      : th_runtime_spawn_manifest(rt, manifest, NULL, 0, NULL, id, &err);
+    manifest = NULL; /* the runtime took it */
+    if (rc) {
         /* A package that cannot load is bad input; an init that fails is
          * the actor's failure. */
         status = err.kind == TH_ERROR_ACTOR ? EXIT_ACTOR_FAILED : EXIT_USAGE;
         goto fail;
     }
-    status = run_actor(actor, db, &o);
+    status = run_actor(rt, id, db, &o);
     goto done;
 fail:
     fprintf(stderr, "theater: %s\n", err.msg);
 done:
-    th_actor_free(actor);
+    th_runtime_free(rt);
     th_db_close(db);
     th_engine_free(engine);
     th_manifest_free(manifest);

@@ -57,6 +57,8 @@ const char *th_manifest_name(const th_manifest *m);
 
 typedef struct th_engine th_engine;
 
+#define TH_DEFAULT_POOL_SLOTS 10000
+
 /* Where actors' runtime.log lines go. */
 typedef void (*th_log_fn)(void *userdata, const char *actor_id, const char *actor_name,
                           const char *msg, size_t len);
@@ -70,6 +72,10 @@ typedef struct th_engine_options {
      * address space per slot up front (1000 slots), which is fast but too
      * much for tools such as valgrind; THEATER_POOLING=0 sets this too. */
     bool no_pooling;
+    /* Pooling slots: how many actors may be alive at once (0: 10,000;
+     * THEATER_POOL_SLOTS overrides). Each reserves address space, not
+     * memory: about 4 GiB of it per slot. */
+    unsigned pool_slots;
     /* NULL: one line per log call on stderr, "[name] message". */
     th_log_fn log;
     void *log_userdata;
@@ -236,9 +242,12 @@ typedef struct th_runtime_options {
 
 /* The engine must outlive the runtime. */
 th_runtime *th_runtime_new(th_engine *engine, const th_runtime_options *opts, th_error *err);
-/* Stops every actor still running (a stop event "ended" each), joins the
- * workers and frees every actor. Queued messages are dropped; waiting
- * requesters get an error. */
+/* Stops every actor still running (a stop event "ended" each) after the
+ * calls in progress, and the workers. Queued messages are dropped; waiting
+ * requesters get an error. The actors can still be looked at (status,
+ * list, with_actor) until th_runtime_free; nothing can be sent. */
+void th_runtime_shutdown(th_runtime *rt);
+/* Shuts down (if not yet done) and frees every actor. */
 void th_runtime_free(th_runtime *rt);
 
 /* Spawns an actor from a manifest file: loads it, runs init on the calling
@@ -295,11 +304,16 @@ typedef struct th_actor_status {
     char parent[33];  /* "" for a root */
     const char *name; /* borrowed: valid while the runtime lives */
     bool running;
-    uint64_t events;       /* chain length */
-    uint64_t handled;      /* messages handled */
-    uint64_t dropped;      /* messages dropped because the actor stopped */
-    uint64_t restarts;     /* times restarted */
-    uint32_t mailbox;      /* messages waiting */
+    uint64_t events;   /* chain length */
+    uint64_t handled;  /* messages handled */
+    uint64_t dropped;  /* messages dropped because the actor stopped */
+    uint64_t restarts; /* times restarted */
+    uint32_t mailbox;  /* messages waiting */
+    uint64_t errors;   /* calls that failed (the actor's own errors included) */
+    /* The last failed call: its WIT actor-error case and message; "" when
+     * none has failed. */
+    char last_error_kind[16];
+    char last_error[512];
     char exit_reason[512]; /* how it last stopped; "" while it never has */
 } th_actor_status;
 

@@ -35,7 +35,7 @@ void th_wasmtime_error(wasmtime_error_t *error, th_error *err, const char *conte
  * SIMD in its deterministic mode. Then bounds: fuel and epochs for every
  * call, a fixed wasm stack, and the pooling allocator so that spawning an
  * actor reuses pre-reserved memory slots instead of mapping new ones. */
-static wasm_config_t *engine_config(bool pooling)
+static wasm_config_t *engine_config(bool pooling, unsigned slots)
 {
     wasm_config_t *config = wasm_config_new();
     if (!config)
@@ -51,9 +51,9 @@ static wasm_config_t *engine_config(bool pooling)
     if (!pooling)
         return config;
     wasmtime_pooling_allocation_config_t *pool = wasmtime_pooling_allocation_config_new();
-    wasmtime_pooling_allocation_config_total_memories_set(pool, 1000);
-    wasmtime_pooling_allocation_config_total_tables_set(pool, 1000);
-    wasmtime_pooling_allocation_config_total_core_instances_set(pool, 1000);
+    wasmtime_pooling_allocation_config_total_memories_set(pool, slots);
+    wasmtime_pooling_allocation_config_total_tables_set(pool, slots);
+    wasmtime_pooling_allocation_config_total_core_instances_set(pool, slots);
     wasmtime_pooling_allocation_config_max_memories_per_module_set(pool, 1);
     wasmtime_pooling_allocation_config_max_tables_per_module_set(pool, 1);
     wasmtime_pooling_allocation_config_max_unused_warm_slots_set(pool, 100);
@@ -137,7 +137,11 @@ th_engine *th_engine_new(const th_engine_options *opts, th_error *err)
 
     const char *env = getenv("THEATER_POOLING");
     bool pooling = !(opts && opts->no_pooling) && !(env && strcmp(env, "0") == 0);
-    wasm_config_t *config = engine_config(pooling);
+    const char *slots_env = getenv("THEATER_POOL_SLOTS");
+    unsigned slots = opts && opts->pool_slots ? opts->pool_slots : TH_DEFAULT_POOL_SLOTS;
+    if (slots_env && atoi(slots_env) > 0)
+        slots = (unsigned)atoi(slots_env);
+    wasm_config_t *config = engine_config(pooling, slots);
     if (!config) {
         th_error_set(err, "cannot create a Wasmtime configuration");
         goto fail;

@@ -118,8 +118,12 @@ typedef struct th_cell {
     /* How it last stopped, for its supervisor and for queries. */
     th_exit_cause exit_cause;
     char exit_reason[512];
+    /* The last call that failed (guarded by lock), for one-way messages
+     * whose errors have nobody to go back to. */
+    char last_error[512];
+    const char *last_error_kind;
     /* Counters for metrics. */
-    atomic_uint_fast64_t handled, dropped, restarts_total;
+    atomic_uint_fast64_t handled, dropped, restarts_total, errors;
 } th_cell;
 
 /* ---- Mailbox (mailbox.c) ---------------------------------------------------- */

@@ -168,6 +168,8 @@ static void replay_call(th_actor *actor, const th_event *ev)
         return;
     }
     th_export_id id = (th_export_id)(e - th_catalog_export(0));
+    if (ev->output_len) /* the causal link of a message from another actor */
+        actor->call_link = th_val_decode(&actor->call_arena, ev->output, ev->output_len, &err);
     th_actor_invoke(actor, id, params, NULL, &err);
 }
 
@@ -199,10 +201,21 @@ int th_replay(th_engine *engine, const th_manifest *manifest, th_module *module,
     bool same = rc == 0;
     for (size_t i = 1; same && i < r.limit;) {
         const th_event *ev = th_chain_event(recorded, i);
-        if (ev->type == TH_EV_SPAWN) { /* a resume: a fresh instance, same state */
+        if (ev->type == TH_EV_SPAWN) { /* a resume or restart: a fresh instance */
             actor->stopped = false;    /* as th_actor_resume's fresh actor */
             actor->shutdown_requested = false;
             actor->fault_kind = NULL;
+            /* A restart that re-ran init started from the initial state. */
+            bool same_state =
+                ev->has_state == actor->has_state &&
+                (!ev->has_state || memcmp(ev->state_hash, actor->state_hash, TH_HASH_SIZE) == 0);
+            if (!same_state && !ev->has_state) {
+                th_arena_reset(&actor->call_arena);
+                th_actor_set_state(actor, th_val_option(&actor->call_arena, NULL));
+            } else if (!same_state && start_state(actor, ev, states, ud, err)) {
+                rc = -1;
+                break;
+            }
             if (instantiate(actor, err)) {
                 rc = -1;
                 break;

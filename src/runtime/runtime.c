@@ -131,6 +131,8 @@ th_cell *th_runtime_find(th_runtime *rt, const char *id, th_error *err)
 void th_cell_wake(th_cell *cell)
 {
     int idle = TH_CELL_IDLE;
+    if (atomic_load(&cell->rt->stopping))
+        return; /* shutting down: what was queued is dropped */
     if (atomic_compare_exchange_strong(&cell->sched_state, &idle, TH_CELL_QUEUED)) {
         atomic_fetch_add(&cell->rt->busy, 1);
         th_sched_push(cell->rt->sched, cell);
@@ -157,19 +159,11 @@ static th_cell *cell_new(th_runtime *rt, th_manifest *manifest, th_cell *parent,
     return cell;
 }
 
+static void stop_cell(th_cell *cell);
+
 static void cell_free(th_cell *cell)
 {
-    th_msg *m = th_mailbox_close(cell);
-    while (m) {
-        th_msg *next = m->next;
-        if (m->reply) {
-            th_reply_fail(m->reply, "the runtime shut down before %s handled this",
-                          th_cell_name(cell));
-            m->reply = NULL;
-        }
-        th_msg_free(m);
-        m = next;
-    }
+    stop_cell(cell); /* answers anyone still waiting on it */
     for (th_sub *s = cell->subs; s;) {
         th_sub *next = s->next;
         free(s);
@@ -314,32 +308,58 @@ th_runtime *th_runtime_new(th_engine *engine, const th_runtime_options *opts, th
     return rt;
 }
 
-void th_runtime_free(th_runtime *rt)
+static void for_each_cell(th_runtime *rt, void (*fn)(th_cell *cell))
 {
-    if (!rt)
-        return;
-    atomic_store(&rt->stopping, true);
-    th_sched_free(rt->sched); /* no turn runs from here on */
-    for (size_t s = 0; s < TH_TABLE_SHARDS; s++) {
-        th_table_shard *sh = &rt->table[s];
-        for (size_t b = 0; b < sh->n_buckets; b++)
-            for (th_cell *c = sh->buckets[b]; c; c = c->table_next)
-                if (c->actor && !c->actor->stopped)
-                    th_actor_stop(c->actor);
-    }
-    th_channels_free(rt);
     for (size_t s = 0; s < TH_TABLE_SHARDS; s++) {
         th_table_shard *sh = &rt->table[s];
         for (size_t b = 0; b < sh->n_buckets; b++) {
             th_cell *c = sh->buckets[b];
             while (c) {
-                th_cell *next = c->table_next;
-                cell_free(c);
+                th_cell *next = c->table_next; /* fn may free c */
+                fn(c);
                 c = next;
             }
         }
-        free(sh->buckets);
-        pthread_mutex_destroy(&sh->lock);
+    }
+}
+
+/* Workers are gone: nothing else touches the cell. */
+static void stop_cell(th_cell *cell)
+{
+    for (th_msg *m = th_mailbox_close(cell); m;) {
+        th_msg *next = m->next;
+        if (m->reply) {
+            th_reply_fail(m->reply, "the runtime shut down before %s handled this",
+                          th_cell_name(cell));
+            m->reply = NULL;
+        }
+        th_msg_free(m);
+        m = next;
+    }
+    if (cell->actor && !cell->actor->stopped)
+        th_actor_stop(cell->actor);
+    atomic_store(&cell->alive, false);
+}
+
+void th_runtime_shutdown(th_runtime *rt)
+{
+    if (atomic_exchange(&rt->stopping, true))
+        return;
+    th_sched_free(rt->sched); /* no turn runs from here on */
+    rt->sched = NULL;
+    for_each_cell(rt, stop_cell);
+    th_channels_free(rt);
+}
+
+void th_runtime_free(th_runtime *rt)
+{
+    if (!rt)
+        return;
+    th_runtime_shutdown(rt);
+    for_each_cell(rt, cell_free);
+    for (size_t s = 0; s < TH_TABLE_SHARDS; s++) {
+        free(rt->table[s].buckets);
+        pthread_mutex_destroy(&rt->table[s].lock);
     }
     free(rt);
 }
@@ -382,6 +402,8 @@ int th_runtime_resume(th_runtime *rt, const char *id, char id_out[33], th_error 
 {
     if (!rt->db)
         return th_error_set(err, "resuming an actor needs a runtime with a database");
+    if (th_runtime_find(rt, id, NULL))
+        return th_error_set(err, "actor %s is already in this runtime", id);
     th_cell *cell = cell_new(rt, NULL, NULL, TH_RESTART_TEMPORARY); /* the manifest is stored */
     pthread_mutex_lock(&cell->lock);
     cell->actor = th_actor_resume_as(rt->engine, rt->db, id, cell, err);
@@ -391,11 +413,6 @@ int th_runtime_resume(th_runtime *rt, const char *id, char id_out[33], th_error 
         return -1;
     }
     th_actor *a = cell->actor;
-    if (th_runtime_lookup(rt, a->id, 32)) {
-        th_error_set(err, "actor %s is already running in this runtime", a->id);
-        cell_free(cell);
-        return -1;
-    }
     /* The stored manifest moves from the actor to the cell, which keeps it
      * across restarts. */
     cell->manifest = a->owned_manifest;
@@ -582,6 +599,10 @@ static void fill_status(th_cell *cell, th_actor_status *out)
     pthread_mutex_unlock(&cell->mbox_lock);
     pthread_mutex_lock(&cell->lock);
     out->events = th_chain_length(cell->actor->chain);
+    out->errors = atomic_load(&cell->errors);
+    snprintf(out->last_error, sizeof out->last_error, "%s", cell->last_error);
+    snprintf(out->last_error_kind, sizeof out->last_error_kind, "%s",
+             cell->last_error_kind ? cell->last_error_kind : "");
     snprintf(out->exit_reason, sizeof out->exit_reason, "%s", cell->exit_reason);
     pthread_mutex_unlock(&cell->lock);
 }

@@ -77,10 +77,13 @@ static void log_line(th_cell *cell, const char *fmt, const char *detail)
                                      : sizeof line - 1);
 }
 
-/* Remembers how the actor stopped, when the call just made stopped it. */
-static void note_exit(th_cell *cell, const th_error *err)
+/* Remembers a failed call, and how the actor stopped when it stopped it. */
+static void note_failure(th_cell *cell, const th_error *err)
 {
     th_actor *a = cell->actor;
+    snprintf(cell->last_error, sizeof cell->last_error, "%s", err->msg);
+    cell->last_error_kind = a->fault_kind ? a->fault_kind : "error";
+    atomic_fetch_add(&cell->errors, 1);
     if (!a->stopped || !atomic_load(&cell->alive))
         return;
     bool normal = a->stop_reason && strcmp(a->stop_reason, "shutdown") == 0;
@@ -96,7 +99,7 @@ static void handle_channel_open(th_cell *cell, th_msg *m)
     th_error err;
     th_val *params = message_params(a, m, true, true);
     if (th_actor_invoke(a, TH_EXPORT_CHANNEL_OPEN, params, &results, &err)) {
-        note_exit(cell, &err);
+        note_failure(cell, &err);
         th_channel_remove(cell->rt, m->channel, strlen(m->channel), NULL);
         th_reply_fail(m->reply, "%s", err.msg);
         m->reply = NULL;
@@ -123,7 +126,7 @@ static void handle_request(th_cell *cell, th_msg *m)
     th_error err;
     th_val *params = message_params(a, m, false, true);
     if (th_actor_invoke(a, TH_EXPORT_HANDLE_REQUEST, params, &results, &err)) {
-        note_exit(cell, &err);
+        note_failure(cell, &err);
         th_reply_fail(m->reply, "%s", err.msg);
     } else {
         const th_val *bytes = &results->list.items[0].list.items[0];
@@ -141,7 +144,7 @@ static void handle_one_way(th_cell *cell, th_msg *m, th_export_id export)
     bool with_bytes = m->kind != TH_MSG_CHANNEL_CLOSE;
     th_val *params = message_params(a, m, with_channel, with_bytes);
     if (th_actor_invoke(a, export, params, NULL, &err)) {
-        note_exit(cell, &err);
+        note_failure(cell, &err);
         log_line(cell, "%s", err.msg);
     }
 }
