@@ -336,8 +336,11 @@ static void stop_cell(th_cell *cell)
         th_msg_free(m);
         m = next;
     }
-    if (cell->actor && !cell->actor->stopped)
+    if (cell->actor && !cell->actor->stopped) {
         th_actor_stop(cell->actor);
+        cell->exit_cause = TH_EXIT_RUNTIME;
+        snprintf(cell->exit_reason, sizeof cell->exit_reason, "the runtime shut down");
+    }
     atomic_store(&cell->alive, false);
 }
 
