@@ -97,8 +97,9 @@ typedef struct th_cell {
     pthread_mutex_t mbox_lock;
     pthread_cond_t mbox_room; /* signalled when room frees up for a waiting sender */
     th_msg *head, *tail;
-    uint32_t mail;     /* messages counted against the limit */
-    uint32_t capacity; /* [limits] mailbox */
+    th_msg *urgent_tail; /* the last urgent message: urgent ones keep their order */
+    uint32_t mail;       /* messages counted against the limit */
+    uint32_t capacity;   /* [limits] mailbox */
     uint32_t room_waiters;
     bool closed; /* stopped: mail is refused */
 

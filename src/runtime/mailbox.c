@@ -39,11 +39,13 @@ static th_push_result link_locked(th_cell *cell, th_msg *m, bool urgent)
         cell->mail++;
     }
     m->next = NULL;
-    if (urgent) {
-        m->next = cell->head;
-        cell->head = m;
-        if (!cell->tail)
+    if (urgent) { /* ahead of the mail, behind earlier urgent messages */
+        th_msg **at = cell->urgent_tail ? &cell->urgent_tail->next : &cell->head;
+        m->next = *at;
+        *at = m;
+        if (!m->next)
             cell->tail = m;
+        cell->urgent_tail = m;
     } else {
         if (cell->tail)
             cell->tail->next = m;
@@ -99,6 +101,8 @@ th_msg *th_mailbox_pop(th_cell *cell)
         cell->head = m->next;
         if (!cell->head)
             cell->tail = NULL;
+        if (cell->urgent_tail == m)
+            cell->urgent_tail = NULL;
         m->next = NULL;
         if (th_msg_counted(m)) {
             cell->mail--;
@@ -114,7 +118,7 @@ th_msg *th_mailbox_close(th_cell *cell)
 {
     pthread_mutex_lock(&cell->mbox_lock);
     th_msg *all = cell->head;
-    cell->head = cell->tail = NULL;
+    cell->head = cell->tail = cell->urgent_tail = NULL;
     cell->mail = 0;
     cell->closed = true;
     pthread_cond_broadcast(&cell->mbox_room); /* waiting senders now see it closed */

@@ -323,8 +323,9 @@ static void for_each_cell(th_runtime *rt, void (*fn)(th_cell *cell))
     }
 }
 
-/* Workers are gone: nothing else touches the cell. */
-static void stop_cell(th_cell *cell)
+/* Closes the mailbox and answers whoever waits on what was in it. Safe
+ * while workers run: it takes only the mailbox lock. */
+static void close_cell(th_cell *cell)
 {
     for (th_msg *m = th_mailbox_close(cell); m;) {
         th_msg *next = m->next;
@@ -336,6 +337,12 @@ static void stop_cell(th_cell *cell)
         th_msg_free(m);
         m = next;
     }
+}
+
+/* Workers are gone: nothing else touches the cell. */
+static void stop_cell(th_cell *cell)
+{
+    close_cell(cell);
     if (cell->actor && !cell->actor->stopped) {
         th_actor_stop(cell->actor);
         cell->exit_cause = TH_EXIT_RUNTIME;
@@ -348,6 +355,10 @@ void th_runtime_shutdown(th_runtime *rt)
 {
     if (atomic_exchange(&rt->stopping, true))
         return;
+    /* Closing every mailbox first answers the requests still queued, so a
+     * worker waiting on one (an actor's request) is released before the
+     * workers are joined. */
+    for_each_cell(rt, close_cell);
     th_sched_free(rt->sched); /* no turn runs from here on */
     rt->sched = NULL;
     for_each_cell(rt, stop_cell);
