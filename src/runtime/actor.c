@@ -8,16 +8,10 @@
 #include <time.h>
 
 #include "chain/sha256.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/hex.h"
 #include "handlers/handlers.h"
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* Appends an event whose input and output are encoded values (NULL: empty). */
 static void record(th_actor *actor, th_event_type type, const char *name, const th_val *input,
@@ -30,9 +24,9 @@ static void record(th_actor *actor, th_event_type type, const char *name, const 
     size_t input_len = b->len;
     if (output)
         th_val_encode(output, b);
-    const th_event *ev =
-        th_chain_append(actor->chain, type, name, b->data, input_len, b->data + input_len,
-                        b->len - input_len, actor->has_state ? actor->state_hash : NULL, now_ns());
+    const th_event *ev = th_chain_append(actor->chain, type, name, b->data, input_len,
+                                         b->data + input_len, b->len - input_len,
+                                         actor->has_state ? actor->state_hash : NULL, th_now_ns());
     if (actor->db) {
         bool with_state = actor->has_state && actor->state_unsaved;
         th_db_append_event(actor->db, actor->id, ev, with_state ? actor->state.data : NULL,
@@ -232,7 +226,7 @@ static void register_actor(th_actor *actor, const char *parent_id)
         .manifest_path = actor->manifest->path,
         .manifest = actor->manifest->text,
         .status = "running",
-        .created_ns = now_ns(),
+        .created_ns = th_now_ns(),
     };
     memcpy(rec.id, actor->id, sizeof rec.id);
     snprintf(rec.parent, sizeof rec.parent, "%s", parent_id ? parent_id : "");

@@ -116,6 +116,7 @@ typedef struct th_cell {
     int64_t *restarts; /* monotonic ns of recent restarts, oldest first */
     size_t n_restarts;
     th_sub *subs;
+    int64_t started_ns; /* wall clock of its last (re)start, for uptime */
     /* How it last stopped, for its supervisor and for queries. */
     th_exit_cause exit_cause;
     char exit_reason[512];

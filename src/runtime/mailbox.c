@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "common/buf.h"
+#include "common/clock.h"
 #include "runtime/cell.h"
 
 th_msg *th_msg_new(th_msg_kind kind, const void *data, size_t len)
@@ -68,14 +69,7 @@ th_push_result th_mailbox_push(th_cell *cell, th_msg *m, bool urgent)
 
 th_push_result th_mailbox_push_wait(th_cell *cell, th_msg *m, uint32_t timeout_ms)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = th_deadline_ms(timeout_ms);
     pthread_mutex_lock(&cell->mbox_lock);
     th_push_result r;
     while ((r = link_locked(cell, m, false)) == TH_PUSH_FULL) {

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "common/buf.h"
+#include "common/clock.h"
 
 th_reply *th_reply_new(void)
 {
@@ -78,14 +79,7 @@ void th_reply_fail(th_reply *r, const char *fmt, ...)
 
 bool th_reply_wait(th_reply *r, uint32_t timeout_ms)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = th_deadline_ms(timeout_ms);
     pthread_mutex_lock(&r->lock);
     while (!r->done) {
         int rc = timeout_ms ? pthread_cond_timedwait(&r->done_cond, &r->lock, &deadline)

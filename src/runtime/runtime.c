@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/hex.h"
 
@@ -149,6 +150,7 @@ static th_cell *cell_new(th_runtime *rt, th_manifest *manifest, th_cell *parent,
     cell->restart = restart;
     cell->capacity = manifest ? manifest->limits.mailbox : TH_DEFAULT_MAILBOX;
     atomic_init(&cell->sched_state, TH_CELL_IDLE);
+    cell->started_ns = th_now_ns();
     if (pthread_mutex_init(&cell->lock, NULL) || pthread_mutex_init(&cell->mbox_lock, NULL))
         abort();
     pthread_condattr_t attr;
@@ -383,6 +385,10 @@ void th_runtime_free(th_runtime *rt)
 int th_runtime_spawn_manifest(th_runtime *rt, th_manifest *manifest, const uint8_t *initial_state,
                               size_t len, const char *parent_id, char id_out[33], th_error *err)
 {
+    if (atomic_load(&rt->stopping)) {
+        th_manifest_free(manifest);
+        return th_error_set(err, "the runtime is shutting down");
+    }
     th_cell *parent = NULL;
     if (parent_id && !(parent = th_runtime_find(rt, parent_id, err))) {
         th_manifest_free(manifest);
@@ -614,6 +620,7 @@ static void fill_status(th_cell *cell, th_actor_status *out)
     pthread_mutex_lock(&cell->lock);
     out->events = th_chain_length(cell->actor->chain);
     out->errors = atomic_load(&cell->errors);
+    out->started_ns = cell->started_ns;
     snprintf(out->last_error, sizeof out->last_error, "%s", cell->last_error);
     snprintf(out->last_error_kind, sizeof out->last_error_kind, "%s",
              cell->last_error_kind ? cell->last_error_kind : "");
@@ -658,16 +665,88 @@ size_t th_runtime_list(th_runtime *rt, void (*fn)(void *userdata, const th_actor
 
 bool th_runtime_wait_idle(th_runtime *rt, uint32_t timeout_ms)
 {
-    struct timespec start, now;
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    int64_t deadline = th_monotonic_ns() + (int64_t)timeout_ms * 1000000;
     for (;;) {
         if (atomic_load(&rt->busy) == 0)
             return true;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        int64_t elapsed_ms =
-            (int64_t)(now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-        if (timeout_ms && elapsed_ms >= timeout_ms)
+        if (timeout_ms && th_monotonic_ns() >= deadline)
             return false;
         usleep(200);
     }
+}
+
+/* ---- Channels with the embedding program -------------------------------------------------- */
+
+int th_runtime_channel_open(th_runtime *rt, const char *id, const uint8_t *msg, size_t len,
+                            const th_channel_client *client, char channel_out[33], th_error *err)
+{
+    th_cell *cell = find_running(rt, id, err);
+    if (!cell)
+        return -1;
+    th_channel ch = {.acceptor = cell, .client = *client};
+    char chan[33];
+    th_channel_add(rt, &ch, chan);
+    th_msg *m = th_msg_new(TH_MSG_CHANNEL_OPEN, msg, len);
+    memcpy(m->channel, chan, sizeof m->channel);
+    th_reply *reply = ask(rt, cell, m, rt->request_timeout_ms, err);
+    int rc = -1;
+    if (!reply) {
+        /* nothing to add: ask said why */
+    } else if (!reply->ok) {
+        th_error_set(err, "%s", reply->error);
+        th_error_mark_actor(err);
+    } else if (!reply->accepted) {
+        th_error_set(err, "%s (%s) refused the channel%s%.*s", th_cell_name(cell), cell->id,
+                     reply->has_data ? ": " : "", reply->has_data ? (int)reply->len : 0,
+                     reply->has_data ? (const char *)reply->data : "");
+        th_error_mark_actor(err);
+    } else {
+        rc = 0;
+        memcpy(channel_out, chan, 33);
+        if (reply->has_data && client->on_message)
+            client->on_message(client->userdata, chan, reply->data, reply->len);
+    }
+    if (rc)
+        th_channel_remove(rt, chan, 32, NULL);
+    if (reply)
+        th_reply_release(reply);
+    return rc;
+}
+
+/* The embedding program's open channel by id, or -1 with err. */
+static int client_channel(th_runtime *rt, const char *channel_id, th_channel *ch, th_error *err)
+{
+    size_t len = strlen(channel_id);
+    if (!th_channel_get(rt, channel_id, len, ch))
+        return th_error_set(err, "no channel with id '%.40s'", channel_id);
+    if (ch->opener)
+        return th_error_set(err, "channel %s is between actors, not the program's", ch->id);
+    if (!ch->open)
+        return th_error_set(err, "channel %s is not open yet", ch->id);
+    return 0;
+}
+
+int th_runtime_channel_send(th_runtime *rt, const char *channel_id, const uint8_t *msg, size_t len,
+                            th_error *err)
+{
+    th_channel ch;
+    if (client_channel(rt, channel_id, &ch, err))
+        return -1;
+    th_msg *m = th_msg_new(TH_MSG_CHANNEL_MESSAGE, msg, len);
+    memcpy(m->channel, ch.id, sizeof m->channel);
+    th_push_result r = th_mailbox_push_wait(ch.acceptor, m, rt->send_timeout_ms);
+    if (r == TH_PUSH_OK)
+        return 0;
+    th_msg_free(m);
+    return push_error(ch.acceptor, r, err);
+}
+
+int th_runtime_channel_close(th_runtime *rt, const char *channel_id, th_error *err)
+{
+    th_channel ch;
+    if (client_channel(rt, channel_id, &ch, err))
+        return -1;
+    if (th_channel_remove(rt, ch.id, 32, &ch))
+        th_channel_tell_closed(rt, &ch, NULL, NULL);
+    return 0;
 }

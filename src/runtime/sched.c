@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/clock.h"
 #include "runtime/cell.h"
 
 /* Spares started for workers that wait on other actors, at most. Beyond it
@@ -166,13 +167,7 @@ static void sleep_until_woken(worker *self)
     atomic_store(&self->sleeping, true);
     atomic_fetch_add(&s->n_sleeping, 1);
     if (!atomic_load(&s->stopping) && (surplus(self) || !any_queued(s))) {
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        t.tv_nsec += 10 * 1000000L;
-        if (t.tv_nsec >= 1000000000L) {
-            t.tv_sec++;
-            t.tv_nsec -= 1000000000L;
-        }
+        struct timespec t = th_deadline_ms(10);
         pthread_cond_timedwait(&self->wake, &self->lock, &t);
     }
     if (atomic_exchange(&self->sleeping, false))

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "runtime/runtime.h"
 
@@ -90,6 +91,7 @@ void th_cell_restart(th_cell *cell, th_restart_from from)
         th_actor_record_stop(a, "restart");
     atomic_store(&cell->alive, true);
     atomic_fetch_add(&cell->restarts_total, 1);
+    cell->started_ns = th_now_ns();
     cell->exit_reason[0] = '\0';
     bool reinit = from == TH_RESTART_FROM_INIT;
     th_val *initial = NULL;
@@ -122,13 +124,6 @@ void th_cell_restart(th_cell *cell, th_restart_from from)
 }
 
 /* ---- A child stopped ----------------------------------------------------------------------- */
-
-static int64_t monotonic_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
 
 /* Tells the supervisor's code, when it exports the matching handler. */
 static void notify(th_cell *parent, const th_msg *m)
@@ -171,7 +166,7 @@ static bool should_restart(const th_cell *child, th_exit_cause cause)
 static bool within_intensity(th_cell *parent)
 {
     const th_supervisor_spec *spec = &parent->manifest->supervisor;
-    int64_t now = monotonic_ns(), horizon = now - (int64_t)spec->period_s * 1000000000;
+    int64_t now = th_monotonic_ns(), horizon = now - (int64_t)spec->period_s * 1000000000;
     size_t keep = 0;
     for (size_t i = 0; i < parent->n_restarts; i++)
         if (parent->restarts[i] > horizon)
