@@ -19,6 +19,7 @@ int cmd_run(int argc, char **argv);
 int cmd_chain(int argc, char **argv);
 int cmd_state(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_server(int argc, char **argv);
 
 /* The state after event `at`, computed by replaying the actor's chain up to
  * it (for when only the state's hash is stored). */

@@ -7,9 +7,11 @@
 #include <time.h>
 
 #include "chain/chain.h"
+#include "chain/links.h"
 #include "cli/chain_file.h"
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "common/buf.h"
 #include "common/error.h"
 #include "common/hex.h"
 #include "common/utf8.h"
@@ -23,7 +25,10 @@ static const char chain_usage[] =
     "\n"
     "verify   recomputes every event's hash and link and compares the last one\n"
     "         with the registry's record of the head; prints the events and bytes\n"
-    "         checked and the time taken, or the first bad event and why\n"
+    "         checked and the time taken, or the first bad event and why; with\n"
+    "         --all, also checks every causal link between the actors: each\n"
+    "         message received names the sender's event that sent it, and each\n"
+    "         message sent was received once (or dropped when its receiver stopped)\n"
     "show     prints events: index, type, short hash, name, summary of the payload;\n"
     "         --around N shows event N with the 5 events either side\n"
     "export   writes the actor's registry entry, chain, states and package to FILE\n"
@@ -94,13 +99,34 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* An actor as --all met it, for the links report that comes after. */
+typedef struct verified_actor {
+    char id[33];
+    char *name;
+    json_t *json; /* its entry in the results (borrowed), or NULL */
+} verified_actor;
+
 typedef struct verify_run {
     th_db_reader *r;
     bool json;
     json_t *results;
     size_t bad, checked;
+    th_links *links; /* with --all: the causal links, checked once all are read */
+    th_buf actors;   /* verified_actor, in the order read */
     th_error err;
 } verify_run;
+
+/* Indexes the actor's links (chain NULL: it did not load) and remembers it. */
+static void remember_actor(verify_run *v, const th_actor_info *info, const th_chain *chain,
+                           json_t *json)
+{
+    verified_actor a = {.name = th_xstrdup(info->name), .json = json};
+    snprintf(a.id, sizeof a.id, "%s", info->id);
+    th_error err;
+    if (th_links_add(v->links, info->id, chain, &err) != 0) /* not an id: the registry is bad */
+        fprintf(stderr, "theater: actor %s: links not checked: %s\n", info->id, err.msg);
+    th_buf_append(&v->actors, &a, sizeof a);
+}
 
 static int verify_one(void *ud, const th_actor_info *info)
 {
@@ -115,6 +141,7 @@ static int verify_one(void *ud, const th_actor_info *info)
         th_utf8_trim_cut(rep.reason);
     }
     double ms = now_ms() - t0;
+    json_t *json = NULL;
     v->checked++;
     if (!rep.ok)
         v->bad++;
@@ -128,14 +155,108 @@ static int verify_one(void *ud, const th_actor_info *info)
         }
         if (o)
             json_array_append_new(v->results, o);
+        json = o;
     } else if (rep.ok) {
         printf("%s %s: ok, %zu events, %zu bytes, %.1f ms\n", info->id, info->name,
                rep.events_checked, rep.bytes_checked, ms);
     } else {
         printf("%s %s: FAILED at event %zu: %s\n", info->id, info->name, rep.first_bad, rep.reason);
     }
+    if (v->links)
+        remember_actor(v, info, chain, json);
     th_chain_free(chain);
     return 0;
+}
+
+static void describe_failure(const th_link_failure *f, th_buf *out)
+{
+    if (f->receiver[0])
+        th_buf_printf(out, "receiver %s", f->receiver);
+    else
+        th_buf_append_str(out, "receiver unknown");
+    if (f->receiver_event >= 0)
+        th_buf_printf(out, " event %" PRId64, f->receiver_event);
+    else
+        th_buf_append_str(out, " (no event)");
+    th_buf_printf(out, ", sender %s", f->sender);
+    if (f->sender_event >= 0)
+        th_buf_printf(out, " event %" PRId64, f->sender_event);
+    th_buf_printf(out, ": %s", f->reason);
+}
+
+static void print_links(const verified_actor *a, const th_link_report *rep)
+{
+    size_t ok = rep->in_ok + rep->out_ok;
+    if (rep->failed == 0) {
+        printf("%s %s: links: %zu ok", a->id, a->name, ok);
+        if (rep->undelivered)
+            printf(", %zu undelivered (receiver stopped)", rep->undelivered);
+        putchar('\n');
+        return;
+    }
+    th_buf why = TH_BUF_INIT;
+    describe_failure(&rep->first_bad, &why);
+    printf("%s %s: links FAILED: %zu bad, %zu ok; first: %s\n", a->id, a->name, rep->failed, ok,
+           th_buf_cstr(&why));
+    th_buf_free(&why);
+}
+
+static json_t *event_or_null(int64_t index)
+{
+    return index >= 0 ? json_integer((json_int_t)index) : json_null();
+}
+
+static json_t *links_json(const th_link_report *rep)
+{
+    json_t *o =
+        json_pack("{s:I, s:I, s:I, s:I, s:I}", "ok", (json_int_t)(rep->in_ok + rep->out_ok), "in",
+                  (json_int_t)rep->in_ok, "out", (json_int_t)rep->out_ok, "undelivered",
+                  (json_int_t)rep->undelivered, "failed", (json_int_t)rep->failed);
+    if (o && rep->failed) {
+        const th_link_failure *f = &rep->first_bad;
+        json_object_set_new(o, "first_bad",
+                            json_pack("{s:s, s:o, s:s, s:o, s:s}", "receiver", f->receiver,
+                                      "receiver_event", event_or_null(f->receiver_event), "sender",
+                                      f->sender, "sender_event", event_or_null(f->sender_event),
+                                      "reason", f->reason));
+    }
+    return o;
+}
+
+/* After every chain was read: checks the links between them and reports
+ * them per actor. Returns the number of bad links; adds the totals to root. */
+static size_t report_links(verify_run *v, json_t *root)
+{
+    size_t bad = th_links_check(v->links), ok = 0, undelivered = 0;
+    const verified_actor *all = (const verified_actor *)(void *)v->actors.data;
+    for (size_t i = 0; i < v->actors.len / sizeof *all; i++) {
+        const th_link_report *rep = th_links_report(v->links, all[i].id);
+        if (!rep)
+            continue;     /* refused by th_links_add, already said */
+        ok += rep->in_ok; /* each link once, from its receiver's side */
+        undelivered += rep->undelivered;
+        if (all[i].json)
+            json_object_set_new(all[i].json, "links", links_json(rep));
+        else if (!v->json)
+            print_links(&all[i], rep);
+    }
+    if (root)
+        json_object_set_new(root, "links",
+                            json_pack("{s:I, s:I, s:I}", "ok", (json_int_t)ok, "failed",
+                                      (json_int_t)bad, "undelivered", (json_int_t)undelivered));
+    else
+        printf("links: %zu ok, %zu failed, %zu undelivered (receiver stopped)\n", ok, bad,
+               undelivered);
+    return bad;
+}
+
+static void verify_run_free(verify_run *v)
+{
+    verified_actor *all = (verified_actor *)(void *)v->actors.data;
+    for (size_t i = 0; i < v->actors.len / sizeof *all; i++)
+        free(all[i].name);
+    th_buf_free(&v->actors);
+    th_links_free(v->links);
 }
 
 static int chain_verify(const chain_opts *o)
@@ -150,6 +271,7 @@ static int chain_verify(const chain_opts *o)
     }
     int rc = 0;
     if (o->all) {
+        v.links = th_links_new();
         rc = th_db_list_actors(v.r, verify_one, &v, &v.err);
     } else {
         th_actor_info info = {0};
@@ -161,11 +283,15 @@ static int chain_verify(const chain_opts *o)
     th_db_reader_close(v.r);
     if (rc) {
         json_decref(v.results);
+        verify_run_free(&v);
         return cli_usage_error("%s", v.err.msg);
     }
+    size_t bad_links = 0;
     if (o->json) {
         json_t *root = json_pack("{s:o, s:I, s:I}", "actors", v.results, "checked",
                                  (json_int_t)v.checked, "failed", (json_int_t)v.bad);
+        if (v.links)
+            bad_links = report_links(&v, root);
         json_dumpf(root, stdout, JSON_INDENT(2));
         fputc('\n', stdout);
         json_decref(root);
@@ -173,8 +299,11 @@ static int chain_verify(const chain_opts *o)
         json_decref(v.results);
         if (o->all)
             printf("%zu chains checked, %zu failed\n", v.checked, v.bad);
+        if (v.links)
+            bad_links = report_links(&v, NULL);
     }
-    return v.bad ? EXIT_ACTOR_FAILED : EXIT_OK;
+    verify_run_free(&v);
+    return v.bad || bad_links ? EXIT_ACTOR_FAILED : EXIT_OK;
 }
 
 static int chain_show(const chain_opts *o)

@@ -121,5 +121,7 @@ int main(int argc, char **argv)
         return cmd_state(argc - 1, argv + 1);
     if (strcmp(cmd, "replay") == 0)
         return cmd_replay(argc - 1, argv + 1);
+    if (strcmp(cmd, "server") == 0)
+        return cmd_server(argc - 1, argv + 1);
     return cli_usage_error("unknown command '%s' (see `theater --help`)", cmd);
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: runs the example actors and prints their chains, so that a new
-# user sees Theater working within a minute of cloning it.
+# user sees Theater working within a minute of cloning it: one actor, then
+# actors talking (ping-pong), supervised (supervisor) and on channels (chat).
 set -uo pipefail
 build="${1:-build}"
 theater="$build/theater"
@@ -36,11 +37,31 @@ bold "A misbehaving actor is stopped, its fault recorded, and the process goes o
 step "$theater" run examples/crasher/manifest.toml --request '{"op":"ping"}' --send '{"op":"spin"}' --chain
 
 echo
+bold "Actors talk to actors. ping starts pong as its child and plays rounds of request/response:"
+step "$theater" run examples/ping-pong/ping.toml --request '{"rounds":3}'
+echo
+bold "Let it crash: the runtime restarts a failed worker with its last state, and tells its supervisor:"
+step "$theater" run examples/supervisor/supervisor.toml \
+    --request '{"op":"work","n":4,"worker":"flaky"}' --send '{"op":"crash"}' --request '{"op":"status"}'
+echo
+bold "... but more than 3 restarts within 10 s and the supervisor gives up (and fails):"
+step "$theater" run examples/supervisor/supervisor.toml --send '{"op":"crash"}' --send '{"op":"crash"}' \
+    --send '{"op":"crash"}' --send '{"op":"crash"}' --request '{"op":"status"}'
+echo
+bold "Channels: a lobby starts a chat room and clients; every line reaches everyone else:"
+step "$theater" run examples/chat/lobby.toml --request '{"join":"alice"}' --request '{"join":"bob"}' \
+    --request '{"as":"alice","say":"hi bob"}' --request '{"as":"bob","say":"hello alice"}' \
+    --request '{"op":"transcript"}'
+
+echo
 bold "With a data directory the chain is kept in SQLite, checked and browsed later:"
 data="$(mktemp -d /tmp/theater-tour.XXXXXX)"
 step "$theater" run examples/counter/manifest.toml --data "$data" --send '{"op":"add","n":7}'
+step "$theater" run examples/ping-pong/ping.toml --data "$data" --request '{"rounds":2}'
+# verify checks each chain, then each link between two chains (a message's
+# call event names its sender's chain head).
 step "$theater" chain verify --all --data "$data"
-id="$(sqlite3 "$data/theater.db" 'select id from actors limit 1' 2> /dev/null)"
+id="$(sqlite3 "$data/theater.db" "select id from actors where name = 'counter'" 2> /dev/null)"
 [[ -n "$id" ]] && step "$theater" state "${id:0:8}" --data "$data" --at 3
 rm -rf "$data"
 
@@ -52,6 +73,9 @@ cat <<'TRY'
   build/theater run examples/crasher/manifest.toml --send '{"op":"deep"}'    # stack overflow
   build/theater run examples/counter/manifest.toml --data ~/.theater --send '{"op":"inc"}'
   build/theater chain show ID --data ~/.theater      # ID: any unique prefix of the actor id
+  build/theater run examples/chat/lobby.toml --request '{"op":"demo"}' --json
+  build/examples/embed_example    # the runtime inside a C program (examples/embed)
+  cat examples/README.md          # every example, and what it shows
   build/theater run --help
   make test        # the whole test suite, then again under ASan+UBSan
 TRY

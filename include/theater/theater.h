@@ -217,8 +217,9 @@ const char *th_actor_fault_kind(const th_actor *actor);
  * bounded mailbox, one message at a time; actors talk to each other through
  * the message-server and supervise each other through the supervisor
  * interface (docs/messaging.md, docs/supervision.md). Every function below
- * is safe to call from any thread, including from an event callback of a
- * *different* actor. Ids may be given in full or as a unique prefix of at
+ * is safe to call from any thread; from inside a callback (events, channel
+ * messages) call only th_runtime_send and th_runtime_channel_send, which
+ * never wait on an actor. Ids may be given in full or as a unique prefix of at
  * least 4 hex digits. */
 
 typedef struct th_runtime th_runtime;
@@ -304,12 +305,13 @@ typedef struct th_actor_status {
     char parent[33];  /* "" for a root */
     const char *name; /* borrowed: valid while the runtime lives */
     bool running;
-    uint64_t events;   /* chain length */
-    uint64_t handled;  /* messages handled */
-    uint64_t dropped;  /* messages dropped because the actor stopped */
-    uint64_t restarts; /* times restarted */
-    uint32_t mailbox;  /* messages waiting */
-    uint64_t errors;   /* calls that failed (the actor's own errors included) */
+    uint64_t events;    /* chain length */
+    uint64_t handled;   /* messages handled */
+    uint64_t dropped;   /* messages dropped because the actor stopped */
+    uint64_t restarts;  /* times restarted */
+    uint32_t mailbox;   /* messages waiting */
+    int64_t started_ns; /* when it last (re)started, ns since the Unix epoch */
+    uint64_t errors;    /* calls that failed (the actor's own errors included) */
     /* The last failed call: its WIT actor-error case and message; "" when
      * none has failed. */
     char last_error_kind[16];

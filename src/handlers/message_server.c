@@ -26,8 +26,10 @@ static int fail(th_arena *a, th_val **result, const char *fmt, ...)
     return 0;
 }
 
-/* The receiving actor by id, or an error result naming what is wrong. */
-static th_cell *target(th_actor *actor, const th_val *id, th_arena *a, th_val **result)
+/* The receiving actor by id, if it takes this kind of mail; else an error
+ * result naming what is wrong. */
+static th_cell *target(th_actor *actor, const th_val *id, th_msg_kind kind, th_arena *a,
+                       th_val **result)
 {
     if (!actor->cell) {
         fail(a, result, "actor '%.*s' is not reachable: this actor runs outside a runtime",
@@ -35,9 +37,12 @@ static th_cell *target(th_actor *actor, const th_val *id, th_arena *a, th_val **
         return NULL;
     }
     th_cell *cell = th_runtime_lookup(actor->cell->rt, (const char *)id->bytes.ptr, id->bytes.len);
+    th_error err;
     if (!cell)
         fail(a, result, "no actor with id '%.*s'", (int)(id->bytes.len > 64 ? 64 : id->bytes.len),
              (const char *)id->bytes.ptr);
+    else if (th_cell_accepts(cell, kind, &err))
+        return fail(a, result, "%s", err.msg), NULL;
     return cell;
 }
 
@@ -60,7 +65,7 @@ int th_host_message_send(th_actor *actor, const th_val *params, th_arena *a, th_
                          th_error *err)
 {
     (void)err;
-    th_cell *to = target(actor, &params->list.items[0], a, result);
+    th_cell *to = target(actor, &params->list.items[0], TH_MSG_SEND, a, result);
     if (!to)
         return 0;
     th_msg *m = message_from(actor, TH_MSG_SEND, &params->list.items[1]);
@@ -108,7 +113,7 @@ int th_host_message_request(th_actor *actor, const th_val *params, th_arena *a, 
                             th_error *err)
 {
     (void)err;
-    th_cell *to = target(actor, &params->list.items[0], a, result);
+    th_cell *to = target(actor, &params->list.items[0], TH_MSG_REQUEST, a, result);
     if (!to)
         return 0;
     th_reply *reply =
@@ -127,7 +132,7 @@ int th_host_message_open_channel(th_actor *actor, const th_val *params, th_arena
                                  th_val **result, th_error *err)
 {
     (void)err;
-    th_cell *to = target(actor, &params->list.items[0], a, result);
+    th_cell *to = target(actor, &params->list.items[0], TH_MSG_CHANNEL_OPEN, a, result);
     if (!to)
         return 0;
     th_runtime *rt = actor->cell->rt;
@@ -152,6 +157,7 @@ int th_host_message_open_channel(th_actor *actor, const th_val *params, th_arena
         if (reply->has_data) { /* the acceptor's first word comes as a channel message */
             th_msg *first = th_msg_new(TH_MSG_CHANNEL_MESSAGE, reply->data, reply->len);
             memcpy(first->channel, id, sizeof first->channel);
+            first->uncounted = true; /* part of the open, which was accepted */
             if (th_mailbox_push(actor->cell, first, false) != TH_PUSH_OK)
                 th_msg_free(first);
         }

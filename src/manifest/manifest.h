@@ -80,7 +80,7 @@ typedef struct th_supervisor_spec {
 
 /* One [[children]] entry: a child the runtime starts with its parent. */
 typedef struct th_child_spec {
-    char *manifest;  /* required; resolved against the parent manifest's dir, owned */
+    char *manifest;     /* required; resolved against the parent manifest's dir, owned */
     th_restart restart; /* restart, default permanent */
     bool has_initial_state;
     uint8_t *initial_state; /* initial_state (JSON text, validated), owned; overrides the child's */

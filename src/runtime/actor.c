@@ -95,6 +95,9 @@ int th_actor_invoke(th_actor *actor, th_export_id id, const th_val *params, th_v
                     th_error *err)
 {
     const th_export *e = th_catalog_export(id);
+    /* The link belongs to this call only, whether or not it happens. */
+    const th_val *link = actor->call_link;
+    actor->call_link = NULL;
     if (actor->stopped)
         return th_error_set(err, "actor %s (%s) has stopped", actor->manifest->name, actor->id);
     if (!th_manifest_grants(actor->manifest, e->handler))
@@ -109,8 +112,6 @@ int th_actor_invoke(th_actor *actor, th_export_id id, const th_val *params, th_v
     th_val *args = th_val_tuple(a, 2);
     args->list.items[0] = *state_value(actor);
     args->list.items[1] = *params;
-    const th_val *link = actor->call_link;
-    actor->call_link = NULL;
     record(actor, TH_EV_CALL, e->name, params, link);
 
     th_val *result;

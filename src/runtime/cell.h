@@ -65,6 +65,8 @@ typedef struct th_msg {
     char child[33];       /* CHILD_EXIT */
     int fault;            /* CHILD_EXIT of a failure: th_fault_kind */
     bool has_data;        /* CHILD_EXIT: shutdown data given */
+    bool uncounted;       /* never refused for room (an accepted channel's first message) */
+    bool handled;         /* REQUEST: the actor failed on it; answered after its exit */
     size_t len;
     uint8_t data[]; /* the message; CHILD_EXIT: the failure's message or the exit data */
 } th_msg;
@@ -74,7 +76,7 @@ th_msg *th_msg_new(th_msg_kind kind, const void *data, size_t len);
  * actor stops). */
 static inline bool th_msg_counted(const th_msg *m)
 {
-    return m->kind < TH_MSG_CHANNEL_CLOSE;
+    return m->kind < TH_MSG_CHANNEL_CLOSE && !m->uncounted;
 }
 void th_msg_free(th_msg *m);
 
@@ -148,6 +150,8 @@ th_msg *th_mailbox_close(th_cell *cell);
 /* Opens a closed mailbox again with one message in it (a restart). */
 void th_mailbox_reopen(th_cell *cell, th_msg *first);
 bool th_mailbox_empty(th_cell *cell);
+/* Closed: the actor stopped and no restart has been ordered since. */
+bool th_mailbox_closed(th_cell *cell);
 
 /* Makes the cell runnable after a push (runtime.c). */
 void th_cell_wake(th_cell *cell);

@@ -139,3 +139,11 @@ bool th_mailbox_empty(th_cell *cell)
     pthread_mutex_unlock(&cell->mbox_lock);
     return empty;
 }
+
+bool th_mailbox_closed(th_cell *cell)
+{
+    pthread_mutex_lock(&cell->mbox_lock);
+    bool closed = cell->closed;
+    pthread_mutex_unlock(&cell->mbox_lock);
+    return closed;
+}

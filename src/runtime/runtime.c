@@ -276,6 +276,8 @@ th_cell *th_runtime_spawn_cell(th_runtime *rt, th_manifest *manifest, const uint
     pthread_mutex_lock(&cell->lock);
     int rc = start_declared_children(rt, cell, err);
     if (rc) {
+        if (parent)
+            th_cell_remove_child(parent, cell);
         th_actor_record_stop(cell->actor, "failed");
         atomic_store(&cell->alive, false);
         th_mailbox_close(cell); /* empty: nobody knew its id yet */
@@ -459,6 +461,13 @@ static th_cell *find_running(th_runtime *rt, const char *id, th_error *err)
     return cell;
 }
 
+/* A running actor that takes mail of this kind. */
+static th_cell *find_receiver(th_runtime *rt, const char *id, th_msg_kind kind, th_error *err)
+{
+    th_cell *cell = find_running(rt, id, err);
+    return cell && th_cell_accepts(cell, kind, err) == 0 ? cell : NULL;
+}
+
 static int push_error(th_cell *cell, th_push_result r, th_error *err)
 {
     if (r == TH_PUSH_FULL)
@@ -469,7 +478,7 @@ static int push_error(th_cell *cell, th_push_result r, th_error *err)
 
 int th_runtime_send(th_runtime *rt, const char *id, const uint8_t *msg, size_t len, th_error *err)
 {
-    th_cell *cell = find_running(rt, id, err);
+    th_cell *cell = find_receiver(rt, id, TH_MSG_SEND, err);
     if (!cell)
         return -1;
     th_msg *m = th_msg_new(TH_MSG_SEND, msg, len);
@@ -504,7 +513,7 @@ static th_reply *ask(th_runtime *rt, th_cell *cell, th_msg *m, uint32_t timeout_
 int th_runtime_request(th_runtime *rt, const char *id, const uint8_t *msg, size_t len,
                        uint32_t timeout_ms, uint8_t **response, size_t *response_len, th_error *err)
 {
-    th_cell *cell = find_running(rt, id, err);
+    th_cell *cell = find_receiver(rt, id, TH_MSG_REQUEST, err);
     if (!cell)
         return -1;
     th_reply *reply = ask(rt, cell, th_msg_new(TH_MSG_REQUEST, msg, len),
@@ -680,7 +689,7 @@ bool th_runtime_wait_idle(th_runtime *rt, uint32_t timeout_ms)
 int th_runtime_channel_open(th_runtime *rt, const char *id, const uint8_t *msg, size_t len,
                             const th_channel_client *client, char channel_out[33], th_error *err)
 {
-    th_cell *cell = find_running(rt, id, err);
+    th_cell *cell = find_receiver(rt, id, TH_MSG_CHANNEL_OPEN, err);
     if (!cell)
         return -1;
     th_channel ch = {.acceptor = cell, .client = *client};

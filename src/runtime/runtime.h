@@ -71,6 +71,11 @@ void th_cell_exit(th_cell *cell);
 /* Fills a message's causal link from the sending actor (NULL: outside). */
 void th_msg_link(th_msg *m, const th_actor *sender);
 const char *th_cell_name(const th_cell *cell);
+/* Whether the cell's actor can take mail of this kind (it grants the
+ * message-server and exports the handler): 0, or -1 with err naming what it
+ * lacks. Checked when sending, so that what was sent is always handled or
+ * answered, never silently unhandled. */
+int th_cell_accepts(const th_cell *cell, th_msg_kind kind, th_error *err);
 
 /* ---- Supervision (supervision.c) ------------------------------------------------ */
 

@@ -91,6 +91,7 @@ void th_cell_restart(th_cell *cell, th_restart_from from)
         th_actor_record_stop(a, "restart");
     atomic_store(&cell->alive, true);
     atomic_fetch_add(&cell->restarts_total, 1);
+    cell->n_restarts = 0; /* a new start: as a new supervisor process, a fresh history */
     cell->started_ns = th_now_ns();
     cell->exit_reason[0] = '\0';
     bool reinit = from == TH_RESTART_FROM_INIT;
@@ -194,6 +195,23 @@ static void escalate(th_cell *parent, const th_cell *child, const th_msg *m)
     th_actor_record_stop(parent->actor, "escalated");
 }
 
+/* The children from `from_index` on restart with the one that exited; as
+ * in OTP, temporary ones among them are stopped and let go instead. */
+static void restart_siblings(th_cell *parent, th_cell *child, size_t from_index,
+                             th_restart_from from)
+{
+    for (size_t i = from_index; i < parent->n_children;) {
+        th_cell *c = parent->children[i];
+        if (c != child && c->restart == TH_RESTART_TEMPORARY) {
+            th_cell_order_stop(c, TH_EXIT_PARENT, NULL);
+            th_cell_remove_child(parent, c);
+            continue;
+        }
+        th_cell_order_restart(c, from);
+        i++;
+    }
+}
+
 void th_supervise_child_exit(th_cell *parent, th_msg *m)
 {
     th_cell *child = th_cell_find_child(parent, m->child, 32);
@@ -202,8 +220,11 @@ void th_supervise_child_exit(th_cell *parent, th_msg *m)
     notify(parent, m);
     if (parent->actor->stopped)
         return; /* its handler failed: its own exit follows */
-    if (atomic_load(&child->alive))
-        return; /* restarted meanwhile (restart-child raced the exit) */
+    /* The handler may have decided for itself: stop-child took the child
+     * off the list, restart-child ordered a restart (its mailbox is open
+     * again). Either way the rules below are not applied on top. */
+    if (!th_cell_find_child(parent, m->child, 32) || !th_mailbox_closed(child))
+        return;
     if (!should_restart(child, m->cause)) {
         th_cell_remove_child(parent, child);
         return;
@@ -219,12 +240,10 @@ void th_supervise_child_exit(th_cell *parent, th_msg *m)
         th_cell_order_restart(child, from);
         break;
     case TH_STRATEGY_ONE_FOR_ALL:
-        for (size_t i = 0; i < parent->n_children; i++)
-            th_cell_order_restart(parent->children[i], from);
+        restart_siblings(parent, child, 0, from);
         break;
     case TH_STRATEGY_REST_FOR_ONE:
-        for (size_t i = at; i < parent->n_children; i++)
-            th_cell_order_restart(parent->children[i], from);
+        restart_siblings(parent, child, at, from);
         break;
     }
 }

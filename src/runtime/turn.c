@@ -14,6 +14,24 @@ const char *th_cell_name(const th_cell *cell)
     return cell->manifest ? cell->manifest->name : "(resuming)";
 }
 
+int th_cell_accepts(const th_cell *cell, th_msg_kind kind, th_error *err)
+{
+    th_export_id id = kind == TH_MSG_SEND      ? TH_EXPORT_HANDLE_SEND
+                      : kind == TH_MSG_REQUEST ? TH_EXPORT_HANDLE_REQUEST
+                                               : TH_EXPORT_CHANNEL_OPEN;
+    const th_actor *a = cell->actor; /* set before the cell is published; never changes */
+    const char *export = th_catalog_export(id)->name;
+    /* The same words th_actor_invoke would use. */
+    if (!th_manifest_grants(a->manifest, TH_HANDLER_MESSAGE_SERVER))
+        return th_error_set(err,
+                            "%s needs the 'message-server' handler, which the manifest of %s "
+                            "does not grant",
+                            export, th_cell_name(cell));
+    if (!a->module->has_export[id])
+        return th_error_set(err, "actor %s does not export %s", th_cell_name(cell), export);
+    return 0;
+}
+
 void th_msg_link(th_msg *m, const th_actor *sender)
 {
     if (!sender) {
@@ -42,6 +60,7 @@ void th_cell_wait_end(th_cell *cell)
  * tuple<string, list<u8>> of the sender's id and its chain head. */
 static void set_link(th_actor *a, const th_msg *m)
 {
+    a->call_link = NULL;
     if (!m->sender[0])
         return;
     th_arena *ar = &a->call_arena;
@@ -127,6 +146,10 @@ static void handle_request(th_cell *cell, th_msg *m)
     th_val *params = message_params(a, m, false, true);
     if (th_actor_invoke(a, TH_EXPORT_HANDLE_REQUEST, params, &results, &err)) {
         note_failure(cell, &err);
+        if (a->stopped) { /* answered after its supervisor is told (answer_waiter) */
+            m->handled = true;
+            return;
+        }
         th_reply_fail(m->reply, "%s", err.msg);
     } else {
         const th_val *bytes = &results->list.items[0].list.items[0];
@@ -214,6 +237,8 @@ static void answer_waiter(th_cell *cell, th_msg *m)
         return;
     if (m->kind == TH_MSG_STOP)
         th_reply_ok(m->reply, NULL, 0, false); /* it has stopped, as asked */
+    else if (m->handled)                       /* the request that made it fail */
+        th_reply_fail(m->reply, "%s", cell->last_error);
     else
         th_reply_fail(m->reply, "actor %s (%s) stopped before handling this", th_cell_name(cell),
                       cell->id);
@@ -243,8 +268,20 @@ static void tell_supervisor(th_cell *cell)
         th_msg_free(m); /* the supervisor has stopped too */
 }
 
+/* runtime.shutdown in a call that succeeded: nothing failed, so
+ * note_failure never said how the actor stopped. */
+static void note_shutdown(th_cell *cell)
+{
+    const char *reason = cell->actor->stop_reason;
+    if (!reason || strcmp(reason, "shutdown") != 0)
+        return;
+    cell->exit_cause = TH_EXIT_NORMAL;
+    snprintf(cell->exit_reason, sizeof cell->exit_reason, "shut itself down");
+}
+
 void th_cell_exit(th_cell *cell)
 {
+    note_shutdown(cell);
     atomic_store(&cell->alive, false);
     th_msg *restart = NULL;
     for (th_msg *m = th_mailbox_close(cell); m;) {
