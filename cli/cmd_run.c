@@ -311,6 +311,12 @@ static int run_actor(th_runtime *rt, const char *id, th_db *db, const run_opts *
     }
     deliver(rt, id, o, &out);
     th_runtime_wait_idle(rt, 0);
+    th_actor_status st;
+    if (!out.error[0] && th_runtime_status(rt, id, &st, NULL) == 0 && st.failed) {
+        /* it failed on its own (a supervisor that escalated), not on a message */
+        snprintf(out.error, sizeof out.error, "%s failed: %s", st.name, st.exit_reason);
+        snprintf(out.error_kind, sizeof out.error_kind, "%s", "failed");
+    }
     th_runtime_shutdown(rt);
     th_error err;
     if (db && th_db_sync(db, &err) && !out.error[0]) {

@@ -317,6 +317,7 @@ typedef struct th_actor_status {
     char last_error_kind[16];
     char last_error[512];
     char exit_reason[512]; /* how it last stopped; "" while it never has */
+    bool failed;           /* it stopped because it failed (trap, timeout, escalation...) */
 } th_actor_status;
 
 int th_runtime_status(th_runtime *rt, const char *id, th_actor_status *out, th_error *err);

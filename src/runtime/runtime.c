@@ -634,6 +634,7 @@ static void fill_status(th_cell *cell, th_actor_status *out)
     snprintf(out->last_error_kind, sizeof out->last_error_kind, "%s",
              cell->last_error_kind ? cell->last_error_kind : "");
     snprintf(out->exit_reason, sizeof out->exit_reason, "%s", cell->exit_reason);
+    out->failed = !out->running && cell->exit_reason[0] && cell->exit_cause == TH_EXIT_FAILED;
     pthread_mutex_unlock(&cell->lock);
 }
 
