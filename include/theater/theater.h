@@ -57,7 +57,7 @@ const char *th_manifest_name(const th_manifest *m);
 
 typedef struct th_engine th_engine;
 
-#define TH_DEFAULT_POOL_SLOTS 10000
+#define TH_DEFAULT_POOL_SLOTS 1000
 
 /* Where actors' runtime.log lines go. */
 typedef void (*th_log_fn)(void *userdata, const char *actor_id, const char *actor_name,
@@ -72,9 +72,10 @@ typedef struct th_engine_options {
      * address space per slot up front (1000 slots), which is fast but too
      * much for tools such as valgrind; THEATER_POOLING=0 sets this too. */
     bool no_pooling;
-    /* Pooling slots: how many actors may be alive at once (0: 10,000;
+    /* Pooling slots: how many actors may be alive at once (0: 1,000;
      * THEATER_POOL_SLOTS overrides). Each reserves address space, not
-     * memory: about 4 GiB of it per slot. */
+     * memory: about 4 GiB of it per slot, so 10,000 slots reserve 40 TiB of
+     * the 128 TiB a process has; `theater server` asks for 10,000. */
     unsigned pool_slots;
     /* NULL: one line per log call on stderr, "[name] message". */
     th_log_fn log;

@@ -782,7 +782,8 @@ int th_server_run(const th_server_options *opts, th_error *err)
         goto out;
     }
     srv->wake.data = srv;
-    th_engine_options eo = {.log = log_actor_line, .log_userdata = srv};
+    /* A server is the one engine of its process: room for many actors. */
+    th_engine_options eo = {.log = log_actor_line, .log_userdata = srv, .pool_slots = 10000};
     th_runtime_options ro = {.threads = opts->threads};
     if (!(srv->engine = th_engine_new(&eo, err)) ||
         !(srv->db = th_db_open(opts->data_dir, opts->durability, err)))
