@@ -6,6 +6,20 @@
 
 #include "exec/catalog.h"
 
+typedef struct th_cell th_cell;
+
+/* Per-actor services of the handlers (services.c): started when an actor in
+ * a runtime starts (spawn, resume, restart; -1 with err fails the start),
+ * stopped when it stops or restarts. */
+int th_services_start(th_cell *cell, th_error *err);
+void th_services_stop(th_cell *cell);
+
+/* http-server (http_server.c): an HTTP daemon per actor, on its config's
+ * host and port, whose requests become handle-request calls in the actor's
+ * turn (TH_MSG_HTTP_REQUEST). */
+int th_http_server_start(th_cell *cell, th_error *err);
+void th_http_server_stop(th_cell *cell);
+
 /* True for the handler types this version serves; a manifest that grants
  * any other is refused at spawn rather than silently left unserved. */
 bool th_handler_served(th_handler_type type);

@@ -74,11 +74,16 @@ static const config_key store_config[] = {
 static const config_key http_server_config[] = {
     {.name = "port", .type = CONFIG_INTEGER, .required = true, .min = 1, .max = 65535},
     {.name = "host", .type = CONFIG_STRING},
+    {.name = "max_header_bytes", .type = CONFIG_INTEGER, .min = 256, .max = 1 << 20},
+    {.name = "max_body_bytes", .type = CONFIG_INTEGER, .min = 0, .max = 256 << 20},
+    {.name = "timeout_ms", .type = CONFIG_INTEGER, .min = 1, .max = 3600000},
     {.name = NULL},
 };
 
 static const config_key http_client_config[] = {
     {.name = "allowed_hosts", .type = CONFIG_STRING_ARRAY, .required = true},
+    {.name = "timeout_ms", .type = CONFIG_INTEGER, .min = 1, .max = 3600000},
+    {.name = "max_response_bytes", .type = CONFIG_INTEGER, .min = 0, .max = 1 << 30},
     {.name = NULL},
 };
 

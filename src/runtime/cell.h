@@ -33,12 +33,14 @@ typedef enum th_msg_kind {
     TH_MSG_REQUEST,
     TH_MSG_CHANNEL_OPEN,
     TH_MSG_CHANNEL_MESSAGE,
+    TH_MSG_HTTP_REQUEST, /* http-server: data is the encoded request, the reply the response */
     /* Never refused for want of room: a close must reach the other end,
      * and supervision must not be blocked by a full mailbox. */
     TH_MSG_CHANNEL_CLOSE,
     TH_MSG_CHILD_EXIT, /* to a supervisor: a child stopped */
     TH_MSG_STOP,       /* stop after the current call */
     TH_MSG_RESTART,    /* stop if running, then start again */
+    TH_MSG_TIMER,      /* a timer came due: data is (id, incarnation), two u64 */
 } th_msg_kind;
 
 /* Why an actor stopped, as its supervisor needs to know it. */
@@ -119,6 +121,9 @@ typedef struct th_cell {
     size_t n_restarts;
     th_sub *subs;
     int64_t started_ns; /* wall clock of its last (re)start, for uptime */
+    /* Per-actor resources of its handlers (services.c), e.g. an HTTP
+     * daemon; started when the actor starts, stopped when it stops. */
+    void *http_server;
     /* How it last stopped, for its supervisor and for queries. */
     th_exit_cause exit_cause;
     char exit_reason[512];

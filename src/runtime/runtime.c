@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/hex.h"
+#include "handlers/handlers.h"
 
 #define DEFAULT_REQUEST_TIMEOUT_MS 30000
 #define DEFAULT_SEND_TIMEOUT_MS 5000
@@ -274,10 +275,11 @@ th_cell *th_runtime_spawn_cell(th_runtime *rt, th_manifest *manifest, const uint
     if (parent)
         th_cell_add_child(parent, cell);
     pthread_mutex_lock(&cell->lock);
-    int rc = start_declared_children(rt, cell, err);
+    int rc = th_services_start(cell, err) || start_declared_children(rt, cell, err) ? -1 : 0;
     if (rc) {
         if (parent)
             th_cell_remove_child(parent, cell);
+        th_services_stop(cell);
         th_actor_record_stop(cell->actor, "failed");
         atomic_store(&cell->alive, false);
         th_mailbox_close(cell); /* empty: nobody knew its id yet */
@@ -304,7 +306,8 @@ th_runtime *th_runtime_new(th_engine *engine, const th_runtime_options *opts, th
             abort();
     th_channels_init(rt);
     rt->sched = th_sched_new(opts ? opts->threads : 0, th_runtime_turn, rt);
-    if (!rt->sched) {
+    rt->timers = th_timers_new();
+    if (!rt->sched || !rt->timers) {
         th_error_set(err, "could not start the runtime's worker threads");
         th_runtime_free(rt);
         return NULL;
@@ -348,6 +351,7 @@ static void stop_cell(th_cell *cell)
 {
     close_cell(cell);
     if (cell->actor && !cell->actor->stopped) {
+        th_http_server_stop(cell);
         th_actor_stop(cell->actor);
         cell->exit_cause = TH_EXIT_RUNTIME;
         snprintf(cell->exit_reason, sizeof cell->exit_reason, "the runtime shut down");
@@ -365,6 +369,8 @@ void th_runtime_shutdown(th_runtime *rt)
     for_each_cell(rt, close_cell);
     th_sched_free(rt->sched); /* no turn runs from here on */
     rt->sched = NULL;
+    th_timers_free(rt->timers); /* no timer fires from here on */
+    rt->timers = NULL;
     for_each_cell(rt, stop_cell);
     th_channels_free(rt);
 }
@@ -445,6 +451,17 @@ int th_runtime_resume(th_runtime *rt, const char *id, char id_out[33], th_error 
     a->observer_ud = cell;
     atomic_store(&cell->alive, true);
     table_insert(rt, cell);
+    pthread_mutex_lock(&cell->lock);
+    int rc = th_services_start(cell, err);
+    if (rc) {
+        th_actor_record_stop(a, "failed");
+        atomic_store(&cell->alive, false);
+        th_mailbox_close(cell);
+        snprintf(cell->exit_reason, sizeof cell->exit_reason, "%s", err ? err->msg : "");
+    }
+    pthread_mutex_unlock(&cell->lock);
+    if (rc)
+        return -1;
     memcpy(id_out, cell->id, 33);
     return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "runtime/cell.h"
 #include "runtime/sched.h"
+#include "runtime/timers.h"
 
 #define TH_TABLE_SHARDS 64
 #define TH_CHANNEL_SHARDS 16
@@ -37,6 +38,7 @@ struct th_runtime {
     th_engine *engine;
     th_db *db;
     th_sched *sched;
+    th_timers *timers;
     uint32_t request_timeout_ms, send_timeout_ms, batch;
     th_table_shard table[TH_TABLE_SHARDS];
     th_channel_shard channels[TH_CHANNEL_SHARDS];

@@ -17,6 +17,7 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "handlers/handlers.h"
 #include "runtime/runtime.h"
 
 /* ---- The children list (guarded by the supervisor's lock) -------------------------- */
@@ -87,8 +88,10 @@ void th_cell_order_restart(th_cell *cell, th_restart_from from)
 void th_cell_restart(th_cell *cell, th_restart_from from)
 {
     th_actor *a = cell->actor;
-    if (atomic_load(&cell->alive))
+    if (atomic_load(&cell->alive)) {
+        th_services_stop(cell);
         th_actor_record_stop(a, "restart");
+    }
     atomic_store(&cell->alive, true);
     atomic_fetch_add(&cell->restarts_total, 1);
     cell->n_restarts = 0; /* a new start: as a new supervisor process, a fresh history */
@@ -105,7 +108,9 @@ void th_cell_restart(th_cell *cell, th_restart_from from)
         initial = th_val_option(
             ar, th_val_bytes(ar, cell->manifest->initial_state, cell->manifest->initial_state_len));
     th_error err;
-    if (th_actor_restart(a, reinit, initial, &err)) {
+    if (th_actor_restart(a, reinit, initial, &err) || th_services_start(cell, &err)) {
+        if (!a->stopped)
+            th_actor_record_stop(a, "failed");
         cell->exit_cause = TH_EXIT_FAILED;
         snprintf(cell->exit_reason, sizeof cell->exit_reason, "restart failed: %s", err.msg);
         return; /* the turn sees it stopped and exits it */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "handlers/handlers.h"
 #include "runtime/runtime.h"
 
 const char *th_cell_name(const th_cell *cell)
@@ -158,6 +159,54 @@ static void handle_request(th_cell *cell, th_msg *m)
     m->reply = NULL;
 }
 
+/* An HTTP request from the actor's http-server (handlers/http_server.c):
+ * the request and the response travel as encoded values. */
+static void handle_http(th_cell *cell, th_msg *m)
+{
+    th_actor *a = cell->actor;
+    th_arena *ar = &a->call_arena;
+    th_arena_reset(ar);
+    a->call_link = NULL;
+    th_error err;
+    th_val *request = th_val_decode(ar, m->data, m->len, &err);
+    th_val *results;
+    if (!request) {
+        th_reply_fail(m->reply, "the request could not be decoded: %s", err.msg);
+    } else if (th_actor_invoke(a, TH_EXPORT_HTTP_REQUEST, request, &results, &err)) {
+        note_failure(cell, &err);
+        if (a->stopped) { /* answered after its supervisor is told */
+            m->handled = true;
+            return;
+        }
+        th_reply_fail(m->reply, "%s", err.msg);
+    } else { /* results: tuple<tuple<response>> */
+        th_buf out = TH_BUF_INIT;
+        th_val_encode(&results->list.items[0].list.items[0], &out);
+        th_reply_ok(m->reply, out.data, out.len, true);
+        th_buf_free(&out);
+    }
+    m->reply = NULL;
+}
+
+/* A timer set by this incarnation of the actor came due. */
+static void handle_timer(th_cell *cell, th_msg *m)
+{
+    uint64_t body[2];
+    memcpy(body, m->data, sizeof body);
+    if (body[1] != atomic_load(&cell->restarts_total))
+        return; /* set before a restart: it died with that incarnation */
+    th_actor *a = cell->actor;
+    th_arena_reset(&a->call_arena);
+    a->call_link = NULL;
+    th_val *params = th_val_tuple(&a->call_arena, 1);
+    params->list.items[0] = *th_val_u64(&a->call_arena, TH_VAL_U64, body[0]);
+    th_error err;
+    if (th_actor_invoke(a, TH_EXPORT_TIMER, params, NULL, &err)) {
+        note_failure(cell, &err);
+        log_line(cell, "%s", err.msg);
+    }
+}
+
 /* A one-way message: an error has nobody to go back to, so it is logged. */
 static void handle_one_way(th_cell *cell, th_msg *m, th_export_id export)
 {
@@ -224,6 +273,12 @@ static void deliver(th_cell *cell, th_msg *m)
         break;
     case TH_MSG_CHANNEL_CLOSE:
         handle_one_way(cell, m, TH_EXPORT_CHANNEL_CLOSE);
+        break;
+    case TH_MSG_HTTP_REQUEST:
+        handle_http(cell, m);
+        break;
+    case TH_MSG_TIMER:
+        handle_timer(cell, m);
         break;
     default:
         break;
@@ -296,6 +351,7 @@ void th_cell_exit(th_cell *cell)
         }
         m = next;
     }
+    th_services_stop(cell);
     th_channels_close_cell(cell->rt, cell);
     for (size_t i = 0; i < cell->n_children; i++)
         th_cell_order_stop(cell->children[i], TH_EXIT_PARENT, NULL);
