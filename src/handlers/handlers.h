@@ -58,6 +58,48 @@ int th_host_supervisor_get_child_state(th_actor *actor, const th_val *params, th
 int th_host_supervisor_get_child_events(th_actor *actor, const th_val *params, th_arena *a,
                                         th_val **result, th_error *err);
 
+/* http_client.c */
+int th_host_http_client_send(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                             th_error *err);
+
+/* filesystem.c */
+int th_host_fs_read_file(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                         th_error *err);
+int th_host_fs_write_file(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                          th_error *err);
+int th_host_fs_list_files(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                          th_error *err);
+int th_host_fs_delete_file(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                           th_error *err);
+int th_host_fs_create_dir(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                          th_error *err);
+int th_host_fs_delete_dir(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                          th_error *err);
+int th_host_fs_path_exists(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                           th_error *err);
+
+/* timing.c */
+int th_host_timing_now(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                       th_error *err);
+int th_host_timing_set_timer(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                             th_error *err);
+int th_host_timing_cancel_timer(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                                th_error *err);
+
+/* random.c */
+int th_host_random_bytes(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                         th_error *err);
+int th_host_random_u64(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                       th_error *err);
+
+/* environment.c */
+int th_host_env_get_var(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                        th_error *err);
+int th_host_env_exists(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                       th_error *err);
+int th_host_env_list_vars(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                          th_error *err);
+
 /* theater:simple/store (store.c); the actor needs a database (actor->db). */
 int th_host_store_store(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
                         th_error *err);

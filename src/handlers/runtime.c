@@ -6,8 +6,7 @@
 
 bool th_handler_served(th_handler_type type)
 {
-    return type == TH_HANDLER_RUNTIME || type == TH_HANDLER_MESSAGE_SERVER ||
-           type == TH_HANDLER_SUPERVISOR || type == TH_HANDLER_STORE;
+    return (unsigned)type < TH_HANDLER_COUNT;
 }
 
 int th_host_runtime_log(th_actor *actor, const th_val *params, th_arena *a, th_val **result,

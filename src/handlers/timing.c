@@ -1,0 +1,34 @@
+/* Placeholder until this capability is written (issue 6): every function
+ * traps with a clear message. */
+#include "common/error.h"
+#include "handlers/handlers.h"
+
+int th_host_timing_now(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                       th_error *err)
+{
+    (void)actor;
+    (void)params;
+    (void)a;
+    (void)result;
+    return th_error_set(err, "now is not served by this version yet");
+}
+
+int th_host_timing_set_timer(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                             th_error *err)
+{
+    (void)actor;
+    (void)params;
+    (void)a;
+    (void)result;
+    return th_error_set(err, "set-timer is not served by this version yet");
+}
+
+int th_host_timing_cancel_timer(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
+                                th_error *err)
+{
+    (void)actor;
+    (void)params;
+    (void)a;
+    (void)result;
+    return th_error_set(err, "cancel-timer is not served by this version yet");
+}
