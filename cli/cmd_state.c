@@ -20,7 +20,10 @@ static const char state_usage[] =
     "event N of its chain (when only its hash is stored, it is computed by\n"
     "replaying the chain up to N). `none` when the actor has no state. ID may\n"
     "be any unique prefix of an actor's id.\n"
-    "exit status: 0 success, 2 bad arguments, unknown actor or missing data\n";
+    "With --server ADDR (or THEATER_SERVER set, and neither --data nor --at\n"
+    "given), it asks the running server for the current state instead.\n"
+    "exit status: 0 success, 2 bad arguments, unknown actor or missing data,\n"
+    "3 no server (with --server)\n";
 
 int cmd_state(int argc, char **argv)
 {

@@ -7,17 +7,18 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/buf.h"
 #include "common/error.h"
 #include "store/db.h"
 #include "theater/theater.h"
 
 static const char usage[] =
-    "usage: theater <command> [options]\n"
+    "usage: theater [--server ADDR] [--json] <command> [options]\n"
     "\n"
     "Run WebAssembly actors whose every interaction is recorded in a\n"
     "tamper-evident SHA-256 hash chain.\n"
     "\n"
-    "commands:\n"
+    "commands that run actors in this process or read stored chains:\n"
     "  run MANIFEST [--send JSON]... [--request JSON]... [--data DIR] [--json] [--chain]\n"
     "                 run one actor in this process, deliver messages in order,\n"
     "                 print the responses, final state and chain head\n"
@@ -31,14 +32,39 @@ static const char usage[] =
     "                 re-run an actor against its chain; prove it identical or\n"
     "                 show the first divergence\n"
     "\n"
+    "the management server, and commands that talk to it:\n"
+    "  server [--listen HOST:PORT] [--socket PATH] [--data DIR]\n"
+    "                 run the runtime as a service (see `theater server --help`)\n"
+    "  start MANIFEST [--state JSON|@FILE] [--parent ID] [--follow]\n"
+    "                 start an actor on the server; print its id\n"
+    "  stop ID                      stop an actor\n"
+    "  restart ID [--reinit]        restart an actor from its last state (or init)\n"
+    "  list                         every actor: id, name, status, parent, events, uptime\n"
+    "  tree                         the supervision tree\n"
+    "  status ID                    one actor's status and counters\n"
+    "  send ID JSON                 queue a one-way message\n"
+    "  request ID JSON [--timeout MS]\n"
+    "                 send a request and print the response\n"
+    "  events ID [--from N] [--limit K] [--follow]\n"
+    "                 print an actor's events; --follow prints new ones as they happen\n"
+    "  state ID --server ADDR       an actor's current state, from the server\n"
+    "  shutdown                     stop the server (and its actors) cleanly\n"
+    "\n"
     "Stored chains live in the data directory: --data DIR, else $THEATER_HOME,\n"
     "else ~/.theater. Actor ids may be abbreviated to a unique prefix.\n"
     "\n"
     "options:\n"
+    "  --server ADDR  the server: HOST:PORT, unix:PATH or the path of a unix socket\n"
+    "                 (default $THEATER_SERVER, else DATA_DIR/theater.sock when it\n"
+    "                 exists, else 127.0.0.1:9000); before or after the command\n"
+    "  --json         print results as JSON (for the server's commands: the result\n"
+    "                 as the server sent it)\n"
     "  --version      print the version\n"
     "  --help, -h     print this help; `theater <command> --help` for a command\n"
     "\n"
-    "exit status: 0 success, 1 an actor failed, 2 bad arguments or input\n";
+    "exit status: 0 success, 1 an actor failed (trapped, timed out, was busy or\n"
+    "returned an error), 2 bad arguments or input (unknown actor, bad JSON, invalid\n"
+    "manifest), 3 cannot reach the theater server\n";
 
 int cli_usage_error(const char *fmt, ...)
 {
@@ -98,13 +124,46 @@ bool cli_is_help(const char *arg)
     return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
 }
 
+typedef int (*verb_fn)(int argc, char **argv);
+
+static const struct {
+    const char *name;
+    verb_fn fn;
+} verbs[] = {
+    {"run", cmd_run},         {"chain", cmd_chain},       {"replay", cmd_replay},
+    {"server", cmd_server},   {"start", cmd_start},       {"stop", cmd_stop},
+    {"restart", cmd_restart}, {"list", cmd_list},         {"tree", cmd_tree},
+    {"status", cmd_status},   {"send", cmd_send},         {"request", cmd_request},
+    {"events", cmd_events},   {"shutdown", cmd_shutdown},
+};
+
+static int run_verb(const char *cmd, int argc, char **argv)
+{
+    if (strcmp(cmd, "state") == 0) /* the data directory's, or the server's */
+        return cli_state_wants_server(argc, argv) ? cmd_state_server(argc, argv)
+                                                  : cmd_state(argc, argv);
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        if (strcmp(cmd, verbs[i].name) == 0)
+            return verbs[i].fn(argc, argv);
+    return cli_usage_error("unknown command '%s' (see `theater --help`)", cmd);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
+    /* Global options come before the command; they are handed to it as if
+     * given right after its name, where every verb that knows them looks. */
+    int first = 1;
+    while (first < argc && (strcmp(argv[first], "--json") == 0 ||
+                            (strcmp(argv[first], "--server") == 0 && first + 1 < argc)))
+        first += strcmp(argv[first], "--json") == 0 ? 1 : 2;
+    if (first < argc && strcmp(argv[first], "--server") == 0)
+        return cli_usage_error("--server needs an address (HOST:PORT, unix:PATH or a socket "
+                               "path)");
+    if (first >= argc) {
         fputs(usage, stderr);
         return EXIT_USAGE;
     }
-    const char *cmd = argv[1];
+    const char *cmd = argv[first];
     if (cli_is_help(cmd) || strcmp(cmd, "help") == 0) {
         fputs(usage, stdout);
         return EXIT_OK;
@@ -113,15 +172,17 @@ int main(int argc, char **argv)
         printf("theater %s\n", th_version());
         return EXIT_OK;
     }
-    if (strcmp(cmd, "run") == 0)
-        return cmd_run(argc - 1, argv + 1);
-    if (strcmp(cmd, "chain") == 0)
-        return cmd_chain(argc - 1, argv + 1);
-    if (strcmp(cmd, "state") == 0)
-        return cmd_state(argc - 1, argv + 1);
-    if (strcmp(cmd, "replay") == 0)
-        return cmd_replay(argc - 1, argv + 1);
-    if (strcmp(cmd, "server") == 0)
-        return cmd_server(argc - 1, argv + 1);
-    return cli_usage_error("unknown command '%s' (see `theater --help`)", cmd);
+    if (cmd[0] == '-')
+        return cli_usage_error("unknown option '%s' (see `theater --help`)", cmd);
+    /* argv for the verb: its name, the global options, then its own. */
+    char **args = th_xcalloc((size_t)argc + 1, sizeof *args);
+    int n = 0;
+    args[n++] = argv[first];
+    for (int i = 1; i < first; i++)
+        args[n++] = argv[i];
+    for (int i = first + 1; i < argc; i++)
+        args[n++] = argv[i];
+    int rc = run_verb(cmd, n, args);
+    free(args);
+    return rc;
 }

@@ -134,8 +134,9 @@ static bool actor_field(server *srv, json_t *req, char id[33], cmd_error *e)
 static json_t *status_json(const th_actor_status *st)
 {
     int64_t uptime = st->running ? (th_now_ns() - st->started_ns) / 1000000 : 0;
-    return json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "id", st->id,
-                     "name", st->name, "status", st->running ? "running" : "stopped", "parent",
+    return json_pack("{s:s, s:s, s:s, s:b, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "id",
+                     st->id, "name", st->name, "status", st->running ? "running" : "stopped",
+                     "failed", st->failed, "parent",
                      st->parent[0] ? json_string(st->parent) : json_null(), "events",
                      (json_int_t)st->events, "handled", (json_int_t)st->handled, "dropped",
                      (json_int_t)st->dropped, "errors", (json_int_t)st->errors, "restarts",

@@ -87,11 +87,11 @@ check_usage "--to needs a number, not '1e3'" replay abcd --to 1e3
 check_usage "unknown option or missing value '--bogus'" replay abcd --bogus
 check_usage "give a MANIFEST, or --resume ID" run "$counter" --resume abcd
 
-# A grant this version does not serve is refused, not silently ignored.
+# A grant without the config it needs is refused before anything runs.
 cp "$counter" "$work/fs.toml"
-printf '\n[[handlers]]\ntype = "filesystem"\nconfig = { path = "data" }\n' >> "$work/fs.toml"
+printf '\n[[handlers]]\ntype = "filesystem"\nconfig = { mode = "rw" }\n' >> "$work/fs.toml"
 run_theater run "$work/fs.toml"
-expect_eq "unserved handler exit" "$status" 2
-expect_contains "unserved handler" "$err" "fs.toml:11:1: the 'filesystem' handler is not served"
+expect_eq "grant without its config exit" "$status" 2
+expect_contains "grant without its config" "$err" "fs.toml:13:10: missing required key 'path' in the filesystem config"
 
 finish
