@@ -24,6 +24,14 @@ int cmd_state(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_server(int argc, char **argv);
 
+/* Writing actors: `theater new` (a project from a template) and `theater
+ * build` (its C sources into a module, with the C SDK). */
+int cmd_new(int argc, char **argv);
+int cmd_build(int argc, char **argv);
+/* The C SDK's directory (sdk/c), absolute and malloc'd: $THEATER_SDK, else
+ * ../sdk/c or ../../sdk/c from the running executable. NULL with err. */
+char *cli_sdk_dir(th_error *err);
+
 /* The verbs that talk to a running server (cli/client.h). */
 int cmd_start(int argc, char **argv);
 int cmd_stop(int argc, char **argv);

@@ -32,6 +32,12 @@ static const char usage[] =
     "                 re-run an actor against its chain; prove it identical or\n"
     "                 show the first divergence\n"
     "\n"
+    "writing actors in C:\n"
+    "  new NAME [--template basic|http|supervisor] [--dir DIR]\n"
+    "                 create DIR/NAME (default ./NAME): an actor project from a template\n"
+    "  build [DIR]                  compile the actor in DIR (default .) with the C SDK\n"
+    "                 into DIR/build/NAME.wasm and check it as `run` would\n"
+    "\n"
     "the management server, and commands that talk to it:\n"
     "  server [--listen HOST:PORT] [--socket PATH] [--data DIR]\n"
     "                 run the runtime as a service (see `theater server --help`)\n"
@@ -134,7 +140,8 @@ static const struct {
     {"server", cmd_server},   {"start", cmd_start},       {"stop", cmd_stop},
     {"restart", cmd_restart}, {"list", cmd_list},         {"tree", cmd_tree},
     {"status", cmd_status},   {"send", cmd_send},         {"request", cmd_request},
-    {"events", cmd_events},   {"shutdown", cmd_shutdown},
+    {"events", cmd_events},   {"shutdown", cmd_shutdown}, {"new", cmd_new},
+    {"build", cmd_build},
 };
 
 static int run_verb(const char *cmd, int argc, char **argv)

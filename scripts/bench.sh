@@ -9,3 +9,4 @@ for b in "$build"/bench/bench_*; do
     echo "== $(basename "$b")"
     "$b"
 done
+echo "== bench_http" && bench/bench_http.sh "$build"

@@ -13,7 +13,7 @@ packages=(
     build-essential cmake pkg-config
     clang lld wasi-libc libclang-rt-14-dev libclang-rt-14-dev-wasm32
     libssl-dev libjansson-dev libsqlite3-dev libuv1-dev libmicrohttpd-dev libcurl4-openssl-dev
-    valgrind clang-format jq sqlite3 python3
+    valgrind clang-format jq sqlite3 python3 wrk
 )
 missing=()
 for p in "${packages[@]}"; do

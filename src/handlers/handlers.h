@@ -77,6 +77,10 @@ int th_host_fs_delete_dir(th_actor *actor, const th_val *params, th_arena *a, th
                           th_error *err);
 int th_host_fs_path_exists(th_actor *actor, const th_val *params, th_arena *a, th_val **result,
                            th_error *err);
+/* Resolve paths by filesystem.c's own walk, as on kernels without openat2
+ * (true), or by openat2 where the kernel has it (false, the default): for
+ * tests of the walk. */
+void th_fs_resolve_by_walk(bool on);
 
 /* timing.c */
 int th_host_timing_now(th_actor *actor, const th_val *params, th_arena *a, th_val **result,

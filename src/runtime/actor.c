@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "chain/sha256.h"
 #include "common/clock.h"
@@ -247,6 +248,7 @@ th_actor *th_actor_new(th_engine *engine, const th_manifest *manifest, th_module
     actor->manifest = manifest;
     actor->module = module;
     actor->db = db;
+    actor->fs_root = -1;
     if (db)
         actor->durability = manifest->has_durability ? manifest->durability : th_db_durability(db);
     return actor;
@@ -483,6 +485,8 @@ void th_actor_free(th_actor *actor)
         return;
     th_instance_free(actor->inst);
     th_db_reader_close(actor->store_reader);
+    if (actor->fs_root >= 0)
+        close(actor->fs_root);
     th_chain_free(actor->chain);
     th_manifest_free(actor->owned_manifest);
     th_buf_free(&actor->state);

@@ -27,6 +27,9 @@ struct th_actor {
     th_db *db;               /* NULL: nothing is persisted */
     /* The store handler's read connection, opened at its first read; owned. */
     th_db_reader *store_reader;
+    /* The filesystem handler's root (O_PATH), opened at its first use; -1
+     * until then; owned. */
+    int fs_root;
     th_durability durability;
     bool state_unsaved;        /* the current state's bytes are not in the db yet */
     th_arena call_arena;       /* values of the call in progress */

@@ -163,6 +163,7 @@ static th_cell *cell_new(th_runtime *rt, th_manifest *manifest, th_cell *parent,
 }
 
 static void stop_cell(th_cell *cell);
+static void close_cell(th_cell *cell);
 
 static void cell_free(th_cell *cell)
 {
@@ -282,7 +283,7 @@ th_cell *th_runtime_spawn_cell(th_runtime *rt, th_manifest *manifest, const uint
         th_services_stop(cell);
         th_actor_record_stop(cell->actor, "failed");
         atomic_store(&cell->alive, false);
-        th_mailbox_close(cell); /* empty: nobody knew its id yet */
+        close_cell(cell); /* answers anything that reached it meanwhile (an HTTP client) */
         snprintf(cell->exit_reason, sizeof cell->exit_reason, "%s", err ? err->msg : "");
     }
     pthread_mutex_unlock(&cell->lock);
@@ -456,7 +457,7 @@ int th_runtime_resume(th_runtime *rt, const char *id, char id_out[33], th_error 
     if (rc) {
         th_actor_record_stop(a, "failed");
         atomic_store(&cell->alive, false);
-        th_mailbox_close(cell);
+        close_cell(cell);
         snprintf(cell->exit_reason, sizeof cell->exit_reason, "%s", err ? err->msg : "");
     }
     pthread_mutex_unlock(&cell->lock);

@@ -10,12 +10,14 @@
 
 /* One return area serves every export: an actor handles one call at a time,
  * and the runtime has copied a result out before it calls the actor again.
- * The largest result, handle-channel-open's, takes 32 bytes. */
-static _Alignas(8) uint8_t ret_area[32];
+ * The largest result, http-handlers#handle-request's, takes 40 bytes. */
+static _Alignas(8) uint8_t ret_area[40];
 
 /* The blocks the last result points at, for cabi_post_ to free. */
 #define MAX_PENDING 3
 static void *pending[MAX_PENDING];
+/* An HTTP response's headers: an array of strings, each its own block. */
+static theater_pair_list pending_headers;
 
 /* Offsets inside result<tuple<state, ...>, string>. */
 enum {
@@ -29,11 +31,20 @@ enum {
     ACCEPT_SOME = 20, /* channel-accept's option<json>: discriminant (u8) */
     ACCEPT_PTR = 24,
     ACCEPT_LEN = 28,
+    HTTP_STATUS = 16,    /* http-response: status (u16) */
+    HTTP_HEADERS = 20,   /* its headers list */
+    HTTP_BODY_SOME = 28, /* its body's option discriminant (u8) */
+    HTTP_BODY = 32,      /* the body's bytes */
 };
 
 static void store_u8(size_t offset, uint8_t value)
 {
     ret_area[offset] = value;
+}
+
+static void store_u16(size_t offset, uint16_t value)
+{
+    memcpy(ret_area + offset, &value, sizeof value);
 }
 
 static void store_u32(size_t offset, uint32_t value)
@@ -54,6 +65,7 @@ static void release_pending(void)
         free(pending[i]);
         pending[i] = NULL;
     }
+    theater_pair_list_free(&pending_headers);
 }
 
 /* Remembers a block for cabi_post_, once even when two fields share it. */
@@ -280,6 +292,83 @@ uint8_t *theater_glue_child_external_stop(theater_child_external_stop_fn fn, int
     theater_string id = {id_ptr, id_len};
     theater_err e = fn(&state, id);
     theater_string_free(&id);
+    return lower_state_result(e, &state);
+}
+
+/* The request the runtime handed over, as the SDK's struct; the header
+ * array is used in place (theater_pair has the ABI's layout). */
+static theater_http_request lift_http_request(char *method_ptr, size_t method_len, char *uri_ptr,
+                                              size_t uri_len, theater_pair *headers_ptr,
+                                              size_t headers_len, int32_t body_some,
+                                              uint8_t *body_ptr, size_t body_len)
+{
+    theater_http_request req = {
+        {method_ptr, method_len}, {uri_ptr, uri_len}, {headers_ptr, headers_len}, false, {NULL, 0}};
+    if (lift_some(body_some)) {
+        req.has_body = true;
+        req.body = (theater_bytes){body_ptr, body_len};
+    }
+    return req;
+}
+
+static void check_string(const theater_string *s)
+{
+    if (!s->ptr && s->len)
+        __builtin_trap();
+}
+
+/* Lowers the response after the state, and keeps its blocks for
+ * cabi_post_; the headers go whole, since they hold 1 + 2n blocks. */
+static void lower_http_response(theater_http_response *resp)
+{
+    theater_pair_list *h = &resp->headers;
+    if (!h->items && h->len)
+        __builtin_trap();
+    for (size_t i = 0; i < h->len; i++) {
+        check_string(&h->items[i].name);
+        check_string(&h->items[i].value);
+    }
+    if (!resp->has_body)
+        theater_bytes_free(&resp->body);
+    check_bytes(&resp->body);
+    store_u16(HTTP_STATUS, resp->status);
+    store_list(HTTP_HEADERS, h->items, h->len);
+    store_u8(HTTP_BODY_SOME, resp->has_body ? 1 : 0);
+    store_list(HTTP_BODY, resp->body.ptr, resp->body.len);
+    pending_headers = *h;
+    *h = (theater_pair_list){NULL, 0};
+    hold(resp->body.ptr);
+}
+
+uint8_t *theater_glue_http_request(theater_http_handler_fn fn, int32_t state_some,
+                                   uint8_t *state_ptr, size_t state_len, char *method_ptr,
+                                   size_t method_len, char *uri_ptr, size_t uri_len,
+                                   theater_pair *headers_ptr, size_t headers_len, int32_t body_some,
+                                   uint8_t *body_ptr, size_t body_len)
+{
+    begin_call();
+    theater_state state = lift_state(state_some, state_ptr, state_len);
+    theater_http_request req =
+        lift_http_request(method_ptr, method_len, uri_ptr, uri_len, headers_ptr, headers_len,
+                          body_some, body_ptr, body_len);
+    theater_http_response resp = {200, {NULL, 0}, false, {NULL, 0}};
+    theater_err e = fn(&state, &req, &resp);
+    theater_http_request_free(&req);
+    if (theater_failed(e)) {
+        theater_http_response_free(&resp);
+        return lower_err(e, &state);
+    }
+    lower_ok_state(&state);
+    lower_http_response(&resp);
+    return ret_area;
+}
+
+uint8_t *theater_glue_timer(theater_timer_fn fn, int32_t state_some, uint8_t *state_ptr,
+                            size_t state_len, uint64_t timer_id)
+{
+    begin_call();
+    theater_state state = lift_state(state_some, state_ptr, state_len);
+    theater_err e = fn(&state, timer_id);
     return lower_state_result(e, &state);
 }
 

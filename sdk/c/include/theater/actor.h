@@ -101,6 +101,41 @@ typedef struct theater_channel_accept {
     theater_bytes message; /* owned; only when has_message */
 } theater_channel_accept;
 
+/* ---- HTTP and the environment: lists of name/value pairs ------------------- */
+
+/* A name and a value: an HTTP header, or an environment variable. On wasm32
+ * this is exactly the canonical ABI's tuple<string, string> (16 bytes), so
+ * lists of pairs cross the boundary without copying. */
+typedef struct theater_pair {
+    theater_string name;
+    theater_string value;
+} theater_pair;
+
+/* Owned pairs: the array and every string in it are malloc() blocks of their
+ * own; theater_pair_list_free() releases them all. */
+typedef struct theater_pair_list {
+    theater_pair *items;
+    size_t len;
+} theater_pair_list;
+
+/* An HTTP request (http-request in wit/http.wit): what an http-server actor
+ * is handed, and what theater_send_http() sends. */
+typedef struct theater_http_request {
+    theater_string method;     /* "GET", "POST", ... */
+    theater_string uri;        /* server: path and query ("/count?x=1"); client: a full URL */
+    theater_pair_list headers; /* in the order they came or go */
+    bool has_body;
+    theater_bytes body; /* only when has_body */
+} theater_http_request;
+
+/* An HTTP response (http-response in wit/http.wit). */
+typedef struct theater_http_response {
+    uint16_t status;
+    theater_pair_list headers;
+    bool has_body;
+    theater_bytes body; /* only when has_body */
+} theater_http_response;
+
 /* ---- Supervision: what a parent learns about its children ---------------- */
 
 /* Owned strings, e.g. the ids theater_list_children() returns. */
@@ -185,6 +220,29 @@ void theater_event_list_free(theater_event_list *list);
 /* The WIT name of a kind ("trap", "out-of-memory", ...), for log lines;
  * "unknown" for a value outside the enum. */
 const char *theater_actor_error_kind_name(theater_actor_error_kind kind);
+
+/* Pairs, requests and responses (sdk/c/src/http.c). */
+
+/* Appends owned copies of name and value (NUL-terminated) to the list. */
+void theater_pair_list_add(theater_pair_list *list, const char *name, const char *value);
+/* The same with lengths, for text that is not NUL-terminated. */
+void theater_pair_list_add_n(theater_pair_list *list, const char *name, size_t name_len,
+                             const char *value, size_t value_len);
+/* Frees every string, then the array, and leaves the list empty. */
+void theater_pair_list_free(theater_pair_list *list);
+/* The first pair whose name equals `name` ignoring ASCII case (HTTP header
+ * names are case-insensitive), or NULL. */
+const theater_pair *theater_http_header_find(const theater_pair_list *headers, const char *name);
+/* An owned request for theater_send_http(): copies of method and uri, no
+ * headers, no body. Add headers with theater_pair_list_add(&req.headers, ...)
+ * and a body with theater_http_request_set_body(). */
+theater_http_request theater_http_request_new(const char *method, const char *uri);
+/* Replaces the body with an owned copy of len bytes at data. */
+void theater_http_request_set_body(theater_http_request *req, const void *data, size_t len);
+void theater_http_response_set_body(theater_http_response *resp, const void *data, size_t len);
+/* Free everything the value owns and leave it empty. */
+void theater_http_request_free(theater_http_request *req);
+void theater_http_response_free(theater_http_response *resp);
 
 /* A growable byte buffer, for building responses and states.
  * Zero-initialise it ({0}); theater_buf_finish hands over its bytes. */
@@ -325,12 +383,43 @@ typedef theater_err (*theater_child_external_stop_fn)(theater_state *state,
         (int32_t state_some, uint8_t * state_ptr, size_t state_len, char *id_ptr, size_t id_len),  \
         theater_glue_child_external_stop(fn, state_some, state_ptr, state_len, id_ptr, id_len))
 
+/* An HTTP request to the actor's http-server (the manifest must grant
+ * "http-server"). `*request` is yours during the call and freed after it
+ * (take what you keep with theater_bytes_take()). `*response` starts as
+ * status 200, no headers, no body: fill it in with bytes and pairs you own
+ * (theater_pair_list_add(), theater_http_response_set_body()); the SDK frees
+ * it after the runtime copied it, or at once if you return an error, which
+ * the client sees as a 500. Every string and body must be a block of its
+ * own, not the state's. */
+typedef theater_err (*theater_http_handler_fn)(theater_state *state, theater_http_request *request,
+                                               theater_http_response *response);
+
+#define THEATER_EXPORT_HTTP_HANDLE_REQUEST(fn)                                                     \
+    THEATER_EXPORT_(theater_http_request_export_, "theater:simple/http-handlers#handle-request",   \
+                    (int32_t state_some, uint8_t * state_ptr, size_t state_len, char *method_ptr,  \
+                     size_t method_len, char *uri_ptr, size_t uri_len, theater_pair *headers_ptr,  \
+                     size_t headers_len, int32_t body_some, uint8_t *body_ptr, size_t body_len),   \
+                    theater_glue_http_request(fn, state_some, state_ptr, state_len, method_ptr,    \
+                                              method_len, uri_ptr, uri_len, headers_ptr,           \
+                                              headers_len, body_some, body_ptr, body_len))
+
+/* A timer this actor set with theater_set_timer() came due; `timer_id` is
+ * what theater_set_timer() returned (the manifest grants "timing"). */
+typedef theater_err (*theater_timer_fn)(theater_state *state, uint64_t timer_id);
+
+#define THEATER_EXPORT_HANDLE_TIMER(fn)                                                            \
+    THEATER_EXPORT_(                                                                               \
+        theater_handle_timer_export_, "theater:simple/timing-handlers#handle-timer",               \
+        (int32_t state_some, uint8_t * state_ptr, size_t state_len, uint64_t timer_id),            \
+        theater_glue_timer(fn, state_some, state_ptr, state_len, timer_id))
+
 /* ---- Imports ---------------------------------------------------------------
  * Static inline, so a module imports only the functions it calls; the
  * runtime refuses to start an actor whose imports its manifest does not
  * grant. runtime: always granted. message-server-host: "message-server".
- * supervisor: "supervisor". They exist only when compiling for wasm
- * (__wasm__). */
+ * supervisor: "supervisor". http-client, filesystem, timing, random and
+ * environment: the handler of the same name. They exist only when compiling
+ * for wasm (__wasm__). */
 #ifdef __wasm__
 
 /* Writes a line (UTF-8) to the runtime log and the chain. */
@@ -379,6 +468,54 @@ static inline theater_err theater_get_child_state(const char *child_id, size_t i
  * theater_event_list_free()); empty on error. */
 static inline theater_err theater_get_child_events(const char *child_id, size_t id_len,
                                                    theater_event_list *events);
+
+/* Sends an HTTP request (http-client; only to the hosts the manifest's
+ * allowed_hosts lists). *request is only read: build it with
+ * theater_http_request_new() and free it yourself. On success *response
+ * (owned: theater_http_response_free()) holds the answer, whatever its
+ * status; on error (refused, unreachable, timed out, too large) it is empty. */
+static inline theater_err theater_send_http(const theater_http_request *request,
+                                            theater_http_response *response);
+
+/* Files beneath the root the manifest grants (filesystem). Paths are
+ * relative to that root; `..`, absolute paths and symlinks cannot leave it.
+ * What they return (contents, names) is owned by the caller and empty on
+ * error. */
+static inline theater_err theater_read_file(const char *path, size_t path_len,
+                                            theater_bytes *content);
+static inline theater_err theater_write_file(const char *path, size_t path_len, const void *data,
+                                             size_t len);
+/* The names in a directory (free with theater_string_list_free()). */
+static inline theater_err theater_list_files(const char *path, size_t path_len,
+                                             theater_string_list *names);
+static inline theater_err theater_delete_file(const char *path, size_t path_len);
+static inline theater_err theater_create_dir(const char *path, size_t path_len);
+static inline theater_err theater_delete_dir(const char *path, size_t path_len);
+/* *exists is false on error. */
+static inline theater_err theater_path_exists(const char *path, size_t path_len, bool *exists);
+
+/* Wall-clock time in milliseconds since the Unix epoch (timing; recorded, so
+ * a replay sees the same time). */
+static inline uint64_t theater_now(void);
+/* Asks for a handle-timer call (THEATER_EXPORT_HANDLE_TIMER) after delay_ms;
+ * *timer_id (0 on error) is the id that call will get. */
+static inline theater_err theater_set_timer(uint64_t delay_ms, uint64_t *timer_id);
+/* Cancels a timer of this actor that has not fired yet. */
+static inline theater_err theater_cancel_timer(uint64_t timer_id);
+
+/* len random bytes into *bytes (owned; empty on error, e.g. len too large)
+ * (random; recorded). */
+static inline theater_err theater_random_bytes(uint32_t len, theater_bytes *bytes);
+static inline uint64_t theater_random_u64(void);
+
+/* Environment variables on the manifest's allow-list (environment); any
+ * other name looks unset. True and *value (owned) when the variable is set;
+ * false and an empty *value otherwise. */
+static inline bool theater_env_get_var(const char *name, size_t name_len, theater_string *value);
+static inline bool theater_env_exists(const char *name, size_t name_len);
+/* The allowed variables that are set, sorted by name (owned:
+ * theater_pair_list_free()). */
+static inline theater_pair_list theater_env_list_vars(void);
 #endif
 
 /* ==== Below: the machinery the macros and wrappers expand to ============== */
@@ -424,6 +561,13 @@ uint8_t *theater_glue_child_exit(theater_child_exit_fn fn, int32_t state_some, u
 uint8_t *theater_glue_child_external_stop(theater_child_external_stop_fn fn, int32_t state_some,
                                           uint8_t *state_ptr, size_t state_len, char *id_ptr,
                                           size_t id_len);
+uint8_t *theater_glue_http_request(theater_http_handler_fn fn, int32_t state_some,
+                                   uint8_t *state_ptr, size_t state_len, char *method_ptr,
+                                   size_t method_len, char *uri_ptr, size_t uri_len,
+                                   theater_pair *headers_ptr, size_t headers_len, int32_t body_some,
+                                   uint8_t *body_ptr, size_t body_len);
+uint8_t *theater_glue_timer(theater_timer_fn fn, int32_t state_some, uint8_t *state_ptr,
+                            size_t state_len, uint64_t timer_id);
 /* The cabi_post_ functions: free what the last export returned. */
 void theater_glue_post(uint8_t *area);
 
@@ -432,6 +576,11 @@ void theater_glue_post(uint8_t *area);
 #define THEATER_RUNTIME_ "theater:simple/runtime"
 #define THEATER_MSH_ "theater:simple/message-server-host"
 #define THEATER_SUP_ "theater:simple/supervisor"
+#define THEATER_HTC_ "theater:simple/http-client"
+#define THEATER_FS_ "theater:simple/filesystem"
+#define THEATER_TIM_ "theater:simple/timing"
+#define THEATER_RND_ "theater:simple/random"
+#define THEATER_ENV_ "theater:simple/environment"
 
 /* The raw imports, with their exact core signatures. Results that do not fit
  * one value are written by the host at `ret`, a return area in our memory. */
@@ -466,6 +615,41 @@ THEATER_IMPORT_(THEATER_SUP_, "get-child-state")
 void theater_import_get_child_state_(const char *id, size_t id_len, void *ret);
 THEATER_IMPORT_(THEATER_SUP_, "get-child-events")
 void theater_import_get_child_events_(const char *id, size_t id_len, void *ret);
+THEATER_IMPORT_(THEATER_HTC_, "send-http")
+void theater_import_send_http_(const char *method, size_t method_len, const char *uri,
+                               size_t uri_len, const theater_pair *headers, size_t headers_len,
+                               int32_t body_some, const void *body, size_t body_len, void *ret);
+THEATER_IMPORT_(THEATER_FS_, "read-file")
+void theater_import_read_file_(const char *path, size_t path_len, void *ret);
+THEATER_IMPORT_(THEATER_FS_, "write-file")
+void theater_import_write_file_(const char *path, size_t path_len, const void *data, size_t len,
+                                void *ret);
+THEATER_IMPORT_(THEATER_FS_, "list-files")
+void theater_import_list_files_(const char *path, size_t path_len, void *ret);
+THEATER_IMPORT_(THEATER_FS_, "delete-file")
+void theater_import_delete_file_(const char *path, size_t path_len, void *ret);
+THEATER_IMPORT_(THEATER_FS_, "create-dir")
+void theater_import_create_dir_(const char *path, size_t path_len, void *ret);
+THEATER_IMPORT_(THEATER_FS_, "delete-dir")
+void theater_import_delete_dir_(const char *path, size_t path_len, void *ret);
+THEATER_IMPORT_(THEATER_FS_, "path-exists")
+void theater_import_path_exists_(const char *path, size_t path_len, void *ret);
+THEATER_IMPORT_(THEATER_TIM_, "now")
+uint64_t theater_import_now_(void);
+THEATER_IMPORT_(THEATER_TIM_, "set-timer")
+void theater_import_set_timer_(uint64_t delay_ms, void *ret);
+THEATER_IMPORT_(THEATER_TIM_, "cancel-timer")
+void theater_import_cancel_timer_(uint64_t timer_id, void *ret);
+THEATER_IMPORT_(THEATER_RND_, "random-bytes")
+void theater_import_random_bytes_(uint32_t len, void *ret);
+THEATER_IMPORT_(THEATER_RND_, "random-u64")
+uint64_t theater_import_random_u64_(void);
+THEATER_IMPORT_(THEATER_ENV_, "get-var")
+void theater_import_get_var_(const char *name, size_t name_len, void *ret);
+THEATER_IMPORT_(THEATER_ENV_, "exists")
+int32_t theater_import_env_exists_(const char *name, size_t name_len);
+THEATER_IMPORT_(THEATER_ENV_, "list-vars")
+void theater_import_list_vars_(void *ret);
 
 /* What the host writes at `ret`: a (ptr, len) pair for a string or list, and
  * result<T, string> as a u8 discriminant followed by its payload at 4. */
@@ -494,6 +678,62 @@ typedef struct theater_ret_option_result_ {
         } ok;
     } u;
 } theater_ret_option_result_;
+
+/* result<u64, string>: the u64 makes the payload 8-aligned, so it starts at
+ * 8, not 4. */
+typedef struct theater_ret_u64_result_ {
+    uint8_t is_err; /* 0: ok, 1: err */
+    union {
+        uint64_t ok;
+        theater_ret_list_ err;
+    } u;
+} theater_ret_u64_result_;
+
+/* result<bool, string>: the bool is one byte at 4. */
+typedef struct theater_ret_bool_result_ {
+    uint8_t is_err; /* 0: ok, 1: err */
+    union {
+        uint8_t ok;
+        theater_ret_list_ err;
+    } u;
+} theater_ret_bool_result_;
+
+/* option<string>: a u8 discriminant, the string at 4 (unwritten for none). */
+typedef struct theater_ret_option_string_ {
+    uint8_t some;
+    theater_ret_list_ value;
+} theater_ret_option_string_;
+
+/* result<http-response, string>: the record's status (u16) at 4, headers at
+ * 8, the body's option discriminant at 16 and its bytes at 20. */
+typedef struct theater_ret_http_result_ {
+    uint8_t is_err; /* 0: ok, 1: err */
+    union {
+        theater_ret_list_ err;
+        struct {
+            uint16_t status;
+            theater_ret_list_ headers;
+            uint8_t body_some;
+            theater_ret_list_ body;
+        } ok;
+    } u;
+} theater_ret_http_result_;
+
+_Static_assert(offsetof(theater_ret_u64_result_, u.ok) == 8, "result<u64, string>: ok at 8");
+_Static_assert(offsetof(theater_ret_u64_result_, u.err) == 8, "result<u64, string>: err at 8");
+_Static_assert(sizeof(theater_ret_u64_result_) == 16, "result<u64, string>: 16 bytes");
+_Static_assert(offsetof(theater_ret_bool_result_, u.ok) == 4, "result<bool, string>: ok at 4");
+_Static_assert(offsetof(theater_ret_option_string_, value) == 4, "option<string>: string at 4");
+_Static_assert(offsetof(theater_ret_http_result_, u.ok.status) == 4, "http-response: status at 4");
+_Static_assert(offsetof(theater_ret_http_result_, u.ok.headers) == 8,
+               "http-response: headers at 8");
+_Static_assert(offsetof(theater_ret_http_result_, u.ok.body_some) == 16,
+               "http-response: body at 16");
+_Static_assert(offsetof(theater_ret_http_result_, u.ok.body) == 20, "http-response: bytes at 20");
+_Static_assert(sizeof(theater_ret_http_result_) == 28, "result<http-response, string>: 28 bytes");
+/* Headers and environment variables are lists of tuple<string, string>. */
+_Static_assert(sizeof(theater_pair) == 16 && offsetof(theater_pair, value) == 8,
+               "canonical ABI: tuple<string, string> is 16 bytes, the second string at 8");
 
 _Static_assert(sizeof(theater_ret_list_) == 8, "canonical ABI: list is (i32 ptr, i32 len)");
 _Static_assert(offsetof(theater_ret_result_, payload) == 4, "canonical ABI: payload at 4");
@@ -675,6 +915,156 @@ static inline theater_err theater_get_child_events(const char *child_id, size_t 
     *events = (theater_event_list){(theater_event *)(void *)list.ptr, list.len};
     theater_events_adopt_(events);
     return THEATER_OK;
+}
+/* A list<string> the host wrote, as owned strings used in place. */
+static inline theater_string_list theater_ret_strings_(theater_bytes list)
+{
+    return (theater_string_list){(theater_string *)(void *)list.ptr, list.len};
+}
+
+static inline theater_err theater_send_http(const theater_http_request *request,
+                                            theater_http_response *response)
+{
+    theater_ret_http_result_ ret;
+    const theater_http_request *r = request;
+    *response = (theater_http_response){0, {NULL, 0}, false, {NULL, 0}};
+    theater_import_send_http_(
+        r->method.ptr, r->method.len, r->uri.ptr, r->uri.len, r->headers.items, r->headers.len,
+        r->has_body, r->has_body ? r->body.ptr : NULL, r->has_body ? r->body.len : 0, &ret);
+    if (ret.is_err)
+        return theater_ret_err_(&ret.u.err);
+    if (ret.u.ok.body_some > 1)
+        __builtin_trap(); /* the runtime broke the ABI */
+    response->status = ret.u.ok.status;
+    response->headers =
+        (theater_pair_list){(theater_pair *)(void *)ret.u.ok.headers.ptr, ret.u.ok.headers.len};
+    if (ret.u.ok.body_some) {
+        response->has_body = true;
+        response->body = (theater_bytes){ret.u.ok.body.ptr, ret.u.ok.body.len};
+    }
+    return THEATER_OK;
+}
+
+static inline theater_err theater_read_file(const char *path, size_t path_len,
+                                            theater_bytes *content)
+{
+    theater_ret_result_ ret;
+    *content = (theater_bytes){NULL, 0};
+    theater_import_read_file_(path, path_len, &ret);
+    return theater_ret_take_(&ret, content);
+}
+
+static inline theater_err theater_write_file(const char *path, size_t path_len, const void *data,
+                                             size_t len)
+{
+    theater_ret_result_ ret;
+    theater_import_write_file_(path, path_len, data, len, &ret);
+    return theater_ret_take_(&ret, NULL);
+}
+
+static inline theater_err theater_list_files(const char *path, size_t path_len,
+                                             theater_string_list *names)
+{
+    theater_ret_result_ ret;
+    theater_bytes list = {NULL, 0};
+    theater_import_list_files_(path, path_len, &ret);
+    theater_err e = theater_ret_take_(&ret, &list);
+    *names = theater_ret_strings_(list);
+    return e;
+}
+
+static inline theater_err theater_delete_file(const char *path, size_t path_len)
+{
+    theater_ret_result_ ret;
+    theater_import_delete_file_(path, path_len, &ret);
+    return theater_ret_take_(&ret, NULL);
+}
+
+static inline theater_err theater_create_dir(const char *path, size_t path_len)
+{
+    theater_ret_result_ ret;
+    theater_import_create_dir_(path, path_len, &ret);
+    return theater_ret_take_(&ret, NULL);
+}
+
+static inline theater_err theater_delete_dir(const char *path, size_t path_len)
+{
+    theater_ret_result_ ret;
+    theater_import_delete_dir_(path, path_len, &ret);
+    return theater_ret_take_(&ret, NULL);
+}
+
+static inline theater_err theater_path_exists(const char *path, size_t path_len, bool *exists)
+{
+    theater_ret_bool_result_ ret;
+    *exists = false;
+    theater_import_path_exists_(path, path_len, &ret);
+    if (ret.is_err)
+        return theater_ret_err_(&ret.u.err);
+    if (ret.u.ok > 1)
+        __builtin_trap(); /* the runtime broke the ABI */
+    *exists = ret.u.ok == 1;
+    return THEATER_OK;
+}
+
+static inline uint64_t theater_now(void)
+{
+    return theater_import_now_();
+}
+
+static inline theater_err theater_set_timer(uint64_t delay_ms, uint64_t *timer_id)
+{
+    theater_ret_u64_result_ ret;
+    *timer_id = 0;
+    theater_import_set_timer_(delay_ms, &ret);
+    if (ret.is_err)
+        return theater_ret_err_(&ret.u.err);
+    *timer_id = ret.u.ok;
+    return THEATER_OK;
+}
+
+static inline theater_err theater_cancel_timer(uint64_t timer_id)
+{
+    theater_ret_result_ ret;
+    theater_import_cancel_timer_(timer_id, &ret);
+    return theater_ret_take_(&ret, NULL);
+}
+
+static inline theater_err theater_random_bytes(uint32_t len, theater_bytes *bytes)
+{
+    theater_ret_result_ ret;
+    *bytes = (theater_bytes){NULL, 0};
+    theater_import_random_bytes_(len, &ret);
+    return theater_ret_take_(&ret, bytes);
+}
+
+static inline uint64_t theater_random_u64(void)
+{
+    return theater_import_random_u64_();
+}
+
+static inline bool theater_env_get_var(const char *name, size_t name_len, theater_string *value)
+{
+    theater_ret_option_string_ ret;
+    *value = (theater_string){NULL, 0};
+    theater_import_get_var_(name, name_len, &ret);
+    if (ret.some > 1)
+        __builtin_trap(); /* the runtime broke the ABI */
+    if (ret.some)
+        *value = (theater_string){(char *)ret.value.ptr, ret.value.len};
+    return ret.some == 1;
+}
+
+static inline bool theater_env_exists(const char *name, size_t name_len)
+{
+    return theater_import_env_exists_(name, name_len) != 0;
+}
+
+static inline theater_pair_list theater_env_list_vars(void)
+{
+    theater_ret_list_ ret;
+    theater_import_list_vars_(&ret);
+    return (theater_pair_list){(theater_pair *)(void *)ret.ptr, ret.len};
 }
 #endif /* __wasm__ */
 
