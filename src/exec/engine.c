@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/utf8.h"
+#include "exec/component.h"
 #include "exec/instance.h"
 #include "exec/module.h"
 
@@ -222,19 +223,24 @@ static int read_file(const char *path, uint8_t **data, size_t *len, th_error *er
 }
 
 static const uint8_t core_magic[8] = {0, 'a', 's', 'm', 1, 0, 0, 0};
-static const uint8_t component_magic[8] = {0, 'a', 's', 'm', 0x0d, 0, 1, 0};
 
+/* Two packagings run: a core module (version 1) that follows the canonical
+ * ABI, and a Component Model component (component.c). The 8-byte header
+ * tells them apart; anything else is refused before Wasmtime sees it. */
 static int check_packaging(const char *path, const uint8_t *wasm, size_t len, th_error *err)
 {
-    if (len >= 8 && memcmp(wasm, core_magic, 8) == 0)
+    if ((len >= 8 && memcmp(wasm, core_magic, 8) == 0) || th_is_component(wasm, len))
         return 0;
-    if (len >= 8 && memcmp(wasm, component_magic, 8) == 0)
+    if (len < 8 || memcmp(wasm, core_magic, 4) != 0)
         return th_error_set(err,
-                            "package %s is a Component Model component; this version of "
-                            "Theater runs core modules that follow the canonical ABI (build "
-                            "the actor without `component new`)",
+                            "package %s is not a WebAssembly module or component (bad magic "
+                            "number)",
                             path);
-    return th_error_set(err, "package %s is not a WebAssembly module (bad magic number)", path);
+    return th_error_set(err,
+                        "package %s is WebAssembly of an unsupported version or layer "
+                        "(header bytes %02x %02x %02x %02x): Theater runs core modules (version "
+                        "1) and Component Model components (version 0x0d, layer 1)",
+                        path, wasm[4], wasm[5], wasm[6], wasm[7]);
 }
 
 th_module *th_engine_load_module_bytes(th_engine *engine, const uint8_t *wasm, size_t len,

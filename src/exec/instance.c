@@ -8,6 +8,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "exec/component.h"
 
 static void refresh_memory(th_instance *inst)
 {
@@ -50,8 +51,8 @@ static void cause_of(const char *msg, size_t len, char *out, size_t out_size)
 /* A trap's cause found inside a host function (the guest lied to it) is
  * noted on the instance first, since a host function can only hand Wasmtime
  * a new trap and the cause would be lost on the way out. */
-static void describe_fault(th_instance *inst, const char *msg, size_t len, bool has_code,
-                           wasmtime_trap_code_t code, th_fault *f)
+void th_instance_describe_fault(th_instance *inst, const char *msg, size_t len, bool has_code,
+                                wasmtime_trap_code_t code, th_fault *f)
 {
     char cause[400];
     cause_of(msg, len, cause, sizeof cause);
@@ -91,7 +92,7 @@ static void classify_trap(th_instance *inst, wasm_trap_t *trap, th_fault *f)
     wasm_trap_message(trap, &msg);
     wasmtime_trap_code_t code;
     bool has_code = wasmtime_trap_code(trap, &code);
-    describe_fault(inst, msg.data, msg.size, has_code, code, f);
+    th_instance_describe_fault(inst, msg.data, msg.size, has_code, code, f);
     wasm_byte_vec_delete(&msg);
     wasm_trap_delete(trap);
 }
@@ -101,7 +102,7 @@ static void error_fault(th_instance *inst, wasmtime_error_t *error, th_fault *f)
 {
     wasm_name_t msg;
     wasmtime_error_message(error, &msg);
-    describe_fault(inst, msg.data, msg.size, false, 0, f);
+    th_instance_describe_fault(inst, msg.data, msg.size, false, 0, f);
     wasm_byte_vec_delete(&msg);
     wasmtime_error_delete(error);
 }
@@ -312,8 +313,13 @@ th_instance *th_instance_new(th_engine *engine, th_module *module, const th_limi
     inst->recorder = recorder;
     inst->store = wasmtime_store_new(engine->wasm, inst, NULL);
     inst->ctx = wasmtime_store_context(inst->store);
-    wasmtime_store_limiter(inst->store, (int64_t)limits->memory_bytes, 100000, 1, 1, 1);
     arm_limits(inst);
+    if (module->component) {
+        if (th_component_instantiate(inst, err))
+            goto fail;
+        return inst;
+    }
+    wasmtime_store_limiter(inst->store, (int64_t)limits->memory_bytes, 100000, 1, 1, 1);
 
     wasm_trap_t *trap = NULL;
     wasmtime_error_t *error =
@@ -383,6 +389,7 @@ void th_instance_free(th_instance *inst)
     if (!inst)
         return;
     wasmtime_store_delete(inst->store);
+    th_component_instance_free(inst->comp);
     th_arena_free(&inst->host_arena);
     free(inst);
 }
@@ -478,9 +485,14 @@ int th_instance_call(th_instance *inst, th_export_id id, const th_val *args, th_
         return -1;
     }
     arm_limits(inst);
-    refresh_memory(inst);
     inst->in_call = true;
-    int rc = call_export(inst, e, id, args, a, result, fault);
+    int rc;
+    if (inst->comp) {
+        rc = th_component_call(inst, id, args, a, result, fault);
+    } else {
+        refresh_memory(inst);
+        rc = call_export(inst, e, id, args, a, result, fault);
+    }
     inst->in_call = false;
     return rc;
 }

@@ -37,6 +37,7 @@ typedef int (*th_host_replayer)(th_actor *actor, const th_import *imp, const th_
 typedef struct th_instance {
     th_module *module;
     th_limits limits;
+    struct th_component_instance *comp; /* a component's instance (component.c), or NULL */
     wasmtime_store_t *store;
     wasmtime_context_t *ctx;
     wasmtime_instance_t instance;
@@ -66,6 +67,11 @@ wasmtime_linker_t *th_linker_new(wasm_engine_t *engine, th_error *err);
 th_instance *th_instance_new(th_engine *engine, th_module *module, const th_limits *limits,
                              th_actor *actor, th_host_recorder recorder, th_error *err);
 void th_instance_free(th_instance *inst);
+
+/* Describes why a call failed from Wasmtime's message and trap code (when
+ * it has one): the pending fault first, then fuel, time, stack, memory. */
+void th_instance_describe_fault(th_instance *inst, const char *msg, size_t len, bool has_code,
+                                wasmtime_trap_code_t code, th_fault *f);
 
 /* Calls an export with args = tuple(state, params) and lifts its result
  * (result<tuple<state, ...>, string>) into `a`. On failure returns -1 and

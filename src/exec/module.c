@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/hex.h"
+#include "exec/component.h"
 #include "exec/instance.h"
 
 /* ---- The on-disk cache of compiled code ----------------------------------
@@ -20,8 +21,10 @@
  * file renamed into place). Wasmtime refuses a file compiled by another
  * version or configuration; we then recompile and overwrite it. */
 
-static char *cache_path(const th_engine *engine, const uint8_t hash[TH_HASH_SIZE])
+char *th_cache_path(const th_engine *engine, const uint8_t hash[TH_HASH_SIZE])
 {
+    if (!engine->cache_dir)
+        return NULL;
     char hex[2 * TH_HASH_SIZE + 1];
     th_hex_encode(hash, TH_HASH_SIZE, hex);
     th_buf b = TH_BUF_INIT;
@@ -44,23 +47,17 @@ static wasmtime_module_t *cache_load(th_engine *engine, const char *path)
 }
 
 /* Best effort: a read-only or full disk only costs a recompile next time. */
-static void cache_store(th_engine *engine, const char *path, wasmtime_module_t *module)
+void th_cache_write(const th_engine *engine, const char *path, const uint8_t *code, size_t len)
 {
     if (th_mkdir_p(engine->cache_dir, 0755) < 0)
         return;
-    wasm_byte_vec_t code;
-    wasmtime_error_t *error = wasmtime_module_serialize(module, &code);
-    if (error) {
-        wasmtime_error_delete(error);
-        return;
-    }
     th_buf tmp = TH_BUF_INIT;
     th_buf_printf(&tmp, "%s.%d.tmp", path, (int)getpid());
     const char *tmp_path = th_buf_cstr(&tmp);
     int fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     bool ok = fd >= 0;
-    for (size_t off = 0; ok && off < code.size;) {
-        ssize_t n = write(fd, code.data + off, code.size - off);
+    for (size_t off = 0; ok && off < len;) {
+        ssize_t n = write(fd, code + off, len - off);
         if (n < 0 && errno == EINTR)
             continue;
         ok = n > 0;
@@ -71,13 +68,24 @@ static void cache_store(th_engine *engine, const char *path, wasmtime_module_t *
     if (!ok || rename(tmp_path, path) < 0)
         unlink(tmp_path);
     th_buf_free(&tmp);
+}
+
+static void cache_store(th_engine *engine, const char *path, wasmtime_module_t *module)
+{
+    wasm_byte_vec_t code;
+    wasmtime_error_t *error = wasmtime_module_serialize(module, &code);
+    if (error) {
+        wasmtime_error_delete(error);
+        return;
+    }
+    th_cache_write(engine, path, (const uint8_t *)code.data, code.size);
     wasm_byte_vec_delete(&code);
 }
 
 static wasmtime_module_t *compile(th_engine *engine, const uint8_t *wasm, size_t len,
                                   const uint8_t hash[TH_HASH_SIZE], th_error *err)
 {
-    char *path = engine->cache_dir ? cache_path(engine, hash) : NULL;
+    char *path = th_cache_path(engine, hash);
     wasmtime_module_t *module = path ? cache_load(engine, path) : NULL;
     if (!module) {
         wasmtime_error_t *error = wasmtime_module_new(engine->wasm, wasm, len, &module);
@@ -268,6 +276,11 @@ th_module *th_module_new(th_engine *engine, const uint8_t *wasm, size_t len,
     memcpy(m->hash, hash, TH_HASH_SIZE);
     m->wasm = th_xmemdup(wasm, len);
     m->wasm_len = len;
+    if (th_is_component(wasm, len)) {
+        if (th_component_load(engine, m, err))
+            goto fail;
+        return m;
+    }
     m->module = compile(engine, wasm, len, hash, err);
     if (!m->module || validate(m, err))
         goto fail;
@@ -290,6 +303,7 @@ void th_module_free(th_module *m)
         wasmtime_instance_pre_delete(m->pre);
     if (m->module)
         wasmtime_module_delete(m->module);
+    th_component_free(m->component);
     free(m->imports);
     free(m->wasm);
     free(m);

@@ -13,7 +13,8 @@ struct th_module {
     uint8_t hash[TH_HASH_SIZE];
     uint8_t *wasm; /* the package's bytes, for storing it by hash */
     size_t wasm_len;
-    const void *stored_in; /* the database it was last stored in (an identity only) */
+    const void *stored_in;          /* the database it was last stored in (an identity only) */
+    struct th_component *component; /* a component (component.c) instead of module, or NULL */
     wasmtime_module_t *module;
     wasmtime_instance_pre_t *pre; /* pre-linked for fast instantiation */
     const th_import **imports;    /* catalogue entry per import, in order */
@@ -33,5 +34,11 @@ void th_module_free(th_module *m);
 /* Refuses a module that imports an interface the manifest does not grant,
  * or that a grant has but this version does not serve; names the import. */
 int th_module_check_grants(const th_module *m, const th_manifest *manifest, th_error *err);
+
+/* The on-disk cache of compiled code, shared with components: the file for
+ * a package's hash (malloc'd; NULL when the engine has no cache), and an
+ * atomic, best-effort write of serialized code to it. */
+char *th_cache_path(const th_engine *engine, const uint8_t hash[TH_HASH_SIZE]);
+void th_cache_write(const th_engine *engine, const char *path, const uint8_t *code, size_t len);
 
 #endif
