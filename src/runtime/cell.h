@@ -120,11 +120,15 @@ typedef struct th_cell {
     int64_t *restarts; /* monotonic ns of recent restarts, oldest first */
     size_t n_restarts;
     th_sub *subs;
-    int64_t started_ns; /* wall clock of its last (re)start, for uptime */
+    _Atomic int64_t started_ns; /* wall clock of its last (re)start, for uptime */
     /* Per-actor resources of its handlers (services.c), e.g. an HTTP
      * daemon; started when the actor starts, stopped when it stops. */
     void *http_server;
-    /* How it last stopped, for its supervisor and for queries. */
+    /* How it last stopped, for its supervisor and for queries. Written by
+     * whoever holds `lock` through th_cell_set_exit / th_cell_set_error,
+     * which also take info_lock, so that status reads them without waiting
+     * for a call in progress. */
+    pthread_mutex_t info_lock;
     th_exit_cause exit_cause;
     char exit_reason[512];
     /* The last call that failed (guarded by lock), for one-way messages
@@ -133,6 +137,7 @@ typedef struct th_cell {
     const char *last_error_kind;
     /* Counters for metrics. */
     atomic_uint_fast64_t handled, dropped, restarts_total, errors;
+    atomic_uint_fast64_t events; /* chain length, kept by the observer */
 } th_cell;
 
 /* ---- Mailbox (mailbox.c) ---------------------------------------------------- */
@@ -157,6 +162,12 @@ void th_mailbox_reopen(th_cell *cell, th_msg *first);
 bool th_mailbox_empty(th_cell *cell);
 /* Closed: the actor stopped and no restart has been ordered since. */
 bool th_mailbox_closed(th_cell *cell);
+
+/* How the actor stopped ("" and TH_EXIT_FAILED clear it: a restart). */
+void th_cell_set_exit(th_cell *cell, th_exit_cause cause, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The last failed call's kind and message. */
+void th_cell_set_error(th_cell *cell, const char *kind, const char *msg);
 
 /* Makes the cell runnable after a push (runtime.c). */
 void th_cell_wake(th_cell *cell);

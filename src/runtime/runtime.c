@@ -151,8 +151,9 @@ static th_cell *cell_new(th_runtime *rt, th_manifest *manifest, th_cell *parent,
     cell->restart = restart;
     cell->capacity = manifest ? manifest->limits.mailbox : TH_DEFAULT_MAILBOX;
     atomic_init(&cell->sched_state, TH_CELL_IDLE);
-    cell->started_ns = th_now_ns();
-    if (pthread_mutex_init(&cell->lock, NULL) || pthread_mutex_init(&cell->mbox_lock, NULL))
+    atomic_init(&cell->started_ns, th_now_ns());
+    if (pthread_mutex_init(&cell->lock, NULL) || pthread_mutex_init(&cell->mbox_lock, NULL) ||
+        pthread_mutex_init(&cell->info_lock, NULL))
         abort();
     pthread_condattr_t attr;
     if (pthread_condattr_init(&attr) || pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) ||
@@ -180,6 +181,7 @@ static void cell_free(th_cell *cell)
     free(cell->restarts);
     pthread_mutex_destroy(&cell->lock);
     pthread_mutex_destroy(&cell->mbox_lock);
+    pthread_mutex_destroy(&cell->info_lock);
     pthread_cond_destroy(&cell->mbox_room);
     free(cell);
 }
@@ -187,6 +189,7 @@ static void cell_free(th_cell *cell)
 static void observe(void *ud, const th_actor *actor, const th_event *ev)
 {
     th_cell *cell = ud;
+    atomic_fetch_add(&cell->events, 1);
     for (th_sub *s = cell->subs; s; s = s->next)
         s->fn(s->ud, actor->id, ev);
 }
@@ -265,6 +268,7 @@ th_cell *th_runtime_spawn_cell(th_runtime *rt, th_manifest *manifest, const uint
     if (cell->actor) {
         cell->actor->observer = observe;
         cell->actor->observer_ud = cell;
+        atomic_store(&cell->events, th_chain_length(cell->actor->chain));
         atomic_store(&cell->alive, true);
     }
     pthread_mutex_unlock(&cell->lock);
@@ -284,7 +288,7 @@ th_cell *th_runtime_spawn_cell(th_runtime *rt, th_manifest *manifest, const uint
         th_actor_record_stop(cell->actor, "failed");
         atomic_store(&cell->alive, false);
         close_cell(cell); /* answers anything that reached it meanwhile (an HTTP client) */
-        snprintf(cell->exit_reason, sizeof cell->exit_reason, "%s", err ? err->msg : "");
+        th_cell_set_exit(cell, TH_EXIT_FAILED, "%s", err ? err->msg : "");
     }
     pthread_mutex_unlock(&cell->lock);
     return rc ? NULL : cell;
@@ -354,8 +358,7 @@ static void stop_cell(th_cell *cell)
     if (cell->actor && !cell->actor->stopped) {
         th_http_server_stop(cell);
         th_actor_stop(cell->actor);
-        cell->exit_cause = TH_EXIT_RUNTIME;
-        snprintf(cell->exit_reason, sizeof cell->exit_reason, "the runtime shut down");
+        th_cell_set_exit(cell, TH_EXIT_RUNTIME, "the runtime shut down");
     }
     atomic_store(&cell->alive, false);
 }
@@ -450,6 +453,7 @@ int th_runtime_resume(th_runtime *rt, const char *id, char id_out[33], th_error 
     memcpy(cell->id, a->id, sizeof cell->id);
     a->observer = observe;
     a->observer_ud = cell;
+    atomic_store(&cell->events, th_chain_length(a->chain));
     atomic_store(&cell->alive, true);
     table_insert(rt, cell);
     pthread_mutex_lock(&cell->lock);
@@ -458,7 +462,7 @@ int th_runtime_resume(th_runtime *rt, const char *id, char id_out[33], th_error 
         th_actor_record_stop(a, "failed");
         atomic_store(&cell->alive, false);
         close_cell(cell);
-        snprintf(cell->exit_reason, sizeof cell->exit_reason, "%s", err ? err->msg : "");
+        th_cell_set_exit(cell, TH_EXIT_FAILED, "%s", err ? err->msg : "");
     }
     pthread_mutex_unlock(&cell->lock);
     if (rc)
@@ -644,16 +648,17 @@ static void fill_status(th_cell *cell, th_actor_status *out)
     pthread_mutex_lock(&cell->mbox_lock);
     out->mailbox = cell->mail;
     pthread_mutex_unlock(&cell->mbox_lock);
-    pthread_mutex_lock(&cell->lock);
-    out->events = th_chain_length(cell->actor->chain);
+    /* Not the actor's lock: a status must not wait for a call in progress. */
+    out->events = atomic_load(&cell->events);
     out->errors = atomic_load(&cell->errors);
-    out->started_ns = cell->started_ns;
+    out->started_ns = atomic_load(&cell->started_ns);
+    pthread_mutex_lock(&cell->info_lock);
     snprintf(out->last_error, sizeof out->last_error, "%s", cell->last_error);
     snprintf(out->last_error_kind, sizeof out->last_error_kind, "%s",
              cell->last_error_kind ? cell->last_error_kind : "");
     snprintf(out->exit_reason, sizeof out->exit_reason, "%s", cell->exit_reason);
     out->failed = !out->running && cell->exit_reason[0] && cell->exit_cause == TH_EXIT_FAILED;
-    pthread_mutex_unlock(&cell->lock);
+    pthread_mutex_unlock(&cell->info_lock);
 }
 
 int th_runtime_status(th_runtime *rt, const char *id, th_actor_status *out, th_error *err)

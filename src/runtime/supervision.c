@@ -95,8 +95,8 @@ void th_cell_restart(th_cell *cell, th_restart_from from)
     atomic_store(&cell->alive, true);
     atomic_fetch_add(&cell->restarts_total, 1);
     cell->n_restarts = 0; /* a new start: as a new supervisor process, a fresh history */
-    cell->started_ns = th_now_ns();
-    cell->exit_reason[0] = '\0';
+    atomic_store(&cell->started_ns, th_now_ns());
+    th_cell_set_exit(cell, TH_EXIT_FAILED, "%s", "");
     bool reinit = from == TH_RESTART_FROM_INIT;
     th_val *initial = NULL;
     th_arena *ar = &a->call_arena;
@@ -111,8 +111,7 @@ void th_cell_restart(th_cell *cell, th_restart_from from)
     if (th_actor_restart(a, reinit, initial, &err) || th_services_start(cell, &err)) {
         if (!a->stopped)
             th_actor_record_stop(a, "failed");
-        cell->exit_cause = TH_EXIT_FAILED;
-        snprintf(cell->exit_reason, sizeof cell->exit_reason, "restart failed: %s", err.msg);
+        th_cell_set_exit(cell, TH_EXIT_FAILED, "restart failed: %s", err.msg);
         return; /* the turn sees it stopped and exits it */
     }
     /* Its children restart with it; temporary ones are let go. */
@@ -155,8 +154,7 @@ static void notify(th_cell *parent, const th_msg *m)
     }
     th_error err;
     if (th_actor_invoke(a, id, params, NULL, &err) && a->stopped) {
-        parent->exit_cause = TH_EXIT_FAILED;
-        snprintf(parent->exit_reason, sizeof parent->exit_reason, "%s", err.msg);
+        th_cell_set_exit(parent, TH_EXIT_FAILED, "%s", err.msg);
     }
 }
 
@@ -190,11 +188,10 @@ static bool within_intensity(th_cell *parent)
 static void escalate(th_cell *parent, const th_cell *child, const th_msg *m)
 {
     const th_supervisor_spec *spec = &parent->manifest->supervisor;
-    parent->exit_cause = TH_EXIT_FAILED;
-    snprintf(parent->exit_reason, sizeof parent->exit_reason,
-             "more than %u restarts within %u s; the last: child %s (%s): %.*s", spec->intensity,
-             spec->period_s, th_cell_name(child), child->id, (int)(m->has_data ? 0 : m->len),
-             (const char *)m->data);
+    th_cell_set_exit(parent, TH_EXIT_FAILED,
+                     "more than %u restarts within %u s; the last: child %s (%s): %.*s",
+                     spec->intensity, spec->period_s, th_cell_name(child), child->id,
+                     (int)(m->has_data ? 0 : m->len), (const char *)m->data);
     parent->actor->fault = TH_FAULT_TRAP;
     parent->actor->fault_kind = "trap";
     th_actor_record_stop(parent->actor, "escalated");

@@ -2,6 +2,7 @@
  * handles up to `batch` messages, one call at a time under the cell's
  * lock, then gives the worker to the next cell (fairness: a long mailbox
  * cannot starve the others; the epoch deadline bounds each call). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,25 @@
 #include "common/error.h"
 #include "handlers/handlers.h"
 #include "runtime/runtime.h"
+
+void th_cell_set_exit(th_cell *cell, th_exit_cause cause, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    pthread_mutex_lock(&cell->info_lock);
+    cell->exit_cause = cause;
+    vsnprintf(cell->exit_reason, sizeof cell->exit_reason, fmt, ap);
+    pthread_mutex_unlock(&cell->info_lock);
+    va_end(ap);
+}
+
+void th_cell_set_error(th_cell *cell, const char *kind, const char *msg)
+{
+    pthread_mutex_lock(&cell->info_lock);
+    cell->last_error_kind = kind;
+    snprintf(cell->last_error, sizeof cell->last_error, "%s", msg);
+    pthread_mutex_unlock(&cell->info_lock);
+}
 
 const char *th_cell_name(const th_cell *cell)
 {
@@ -101,15 +121,13 @@ static void log_line(th_cell *cell, const char *fmt, const char *detail)
 static void note_failure(th_cell *cell, const th_error *err)
 {
     th_actor *a = cell->actor;
-    snprintf(cell->last_error, sizeof cell->last_error, "%s", err->msg);
-    cell->last_error_kind = a->fault_kind ? a->fault_kind : "error";
+    th_cell_set_error(cell, a->fault_kind ? a->fault_kind : "error", err->msg);
     atomic_fetch_add(&cell->errors, 1);
     if (!a->stopped || !atomic_load(&cell->alive))
         return;
     bool normal = a->stop_reason && strcmp(a->stop_reason, "shutdown") == 0;
-    cell->exit_cause = normal ? TH_EXIT_NORMAL : TH_EXIT_FAILED;
-    snprintf(cell->exit_reason, sizeof cell->exit_reason, "%s",
-             normal ? "shut itself down" : err->msg);
+    th_cell_set_exit(cell, normal ? TH_EXIT_NORMAL : TH_EXIT_FAILED, "%s",
+                     normal ? "shut itself down" : err->msg);
 }
 
 static void handle_channel_open(th_cell *cell, th_msg *m)
@@ -224,14 +242,14 @@ static void handle_one_way(th_cell *cell, th_msg *m, th_export_id export)
 static void handle_stop(th_cell *cell, th_msg *m)
 {
     th_actor *a = cell->actor;
-    cell->exit_cause = m->cause;
     static const char *const why[] = {
         [TH_EXIT_EXTERNAL] = "stopped from outside the runtime",
         [TH_EXIT_PARENT] = "stopped by its supervisor",
         [TH_EXIT_RUNTIME] = "the runtime shut down",
     };
-    snprintf(cell->exit_reason, sizeof cell->exit_reason, "%s",
-             m->cause < sizeof why / sizeof why[0] && why[m->cause] ? why[m->cause] : "stopped");
+    th_cell_set_exit(cell, m->cause, "%s",
+                     m->cause < sizeof why / sizeof why[0] && why[m->cause] ? why[m->cause]
+                                                                            : "stopped");
     th_actor_record_stop(a, "stopped");
 }
 
@@ -330,8 +348,7 @@ static void note_shutdown(th_cell *cell)
     const char *reason = cell->actor->stop_reason;
     if (!reason || strcmp(reason, "shutdown") != 0)
         return;
-    cell->exit_cause = TH_EXIT_NORMAL;
-    snprintf(cell->exit_reason, sizeof cell->exit_reason, "shut itself down");
+    th_cell_set_exit(cell, TH_EXIT_NORMAL, "shut itself down");
 }
 
 void th_cell_exit(th_cell *cell)

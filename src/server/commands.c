@@ -9,6 +9,7 @@
 
 #include "chain/chain.h"
 #include "chain/event_json.h"
+#include "common/base64.h"
 #include "common/clock.h"
 #include "runtime/actor.h"
 #include "server/server_internal.h"
@@ -98,19 +99,55 @@ static bool uint_field(json_t *req, const char *name, uint64_t def, uint64_t max
     return true;
 }
 
-/* The message to hand an actor: any JSON value, serialized compactly. */
+/* The message to hand an actor: `message`, any JSON value serialized
+ * compactly, or `message_base64`, raw bytes. malloc'd. */
 static char *message_field(json_t *req, size_t *len, cmd_error *e)
 {
     json_t *v = json_object_get(req, "message");
-    if (!v) {
-        fail(e, "bad_request", "missing field 'message'");
+    json_t *raw = json_object_get(req, "message_base64");
+    if (!v == !raw) {
+        fail(e, "bad_request",
+             v ? "give 'message' or 'message_base64', not both"
+               : "missing field 'message' (or 'message_base64')");
         return NULL;
+    }
+    if (raw) {
+        th_buf b = TH_BUF_INIT;
+        if (!json_is_string(raw) ||
+            !th_base64_decode(json_string_value(raw), json_string_length(raw), &b)) {
+            th_buf_free(&b);
+            fail(e, "bad_request", "field 'message_base64' must be a base64 string");
+            return NULL;
+        }
+        *len = b.len;
+        char *out = th_xmalloc(b.len + 1);
+        if (b.len)
+            memcpy(out, b.data, b.len);
+        th_buf_free(&b);
+        return out;
     }
     char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     if (!text)
         fail(e, "bad_request", "field 'message' cannot be encoded");
     *len = text ? strlen(text) : 0;
     return text;
+}
+
+/* Puts bytes under `key` as the JSON they are, or under KEY_base64 when they
+ * are not JSON (docs/protocol.md). */
+static void put_bytes(json_t *obj, const char *key, const uint8_t *p, size_t len)
+{
+    json_t *j = json_loadb((const char *)p, len, JSON_DECODE_ANY, NULL);
+    if (j) {
+        json_object_set_new(obj, key, j);
+        return;
+    }
+    th_buf b = TH_BUF_INIT, k = TH_BUF_INIT;
+    th_base64_encode(p, len, &b);
+    th_buf_printf(&k, "%s_base64", key);
+    json_object_set_new(obj, th_buf_cstr(&k), json_stringn(b.data ? (char *)b.data : "", b.len));
+    th_buf_free(&b);
+    th_buf_free(&k);
 }
 
 /* The actor named by the 'actor' field, resolved to its full id. */
@@ -203,7 +240,11 @@ static void read_state(void *ud, const th_actor *actor)
     size_t len;
     bool present;
     const uint8_t *state = th_actor_state(actor, &len, &present);
-    r->result = json_pack("{s:o}", "state", present ? bytes_to_json(state, len) : json_null());
+    r->result = json_object();
+    if (present)
+        put_bytes(r->result, "state", state, len);
+    else
+        json_object_set_new(r->result, "state", json_null());
 }
 
 static void read_events(void *ud, const th_actor *actor)
@@ -374,7 +415,8 @@ static json_t *cmd_request(server *srv, json_t *req, pusher **opened, cmd_error 
     free(msg);
     if (rc)
         return fail_runtime(e, &err);
-    json_t *out = json_pack("{s:o}", "response", bytes_to_json(resp, resp_len));
+    json_t *out = json_object();
+    put_bytes(out, "response", resp, resp_len);
     free(resp);
     return out;
 }
@@ -412,8 +454,10 @@ static json_t *cmd_subscribe(server *srv, json_t *req, pusher **opened, cmd_erro
 
 static void on_channel_message(void *ud, const char *channel_id, const uint8_t *msg, size_t len)
 {
-    th_pusher_push(ud, json_pack("{s:s, s:s, s:o}", "type", "channel-message", "channel",
-                                 channel_id, "message", bytes_to_json(msg, len)));
+    json_t *frame = json_pack("{s:s, s:s}", "type", "channel-message", "channel", channel_id);
+    if (frame)
+        put_bytes(frame, "message", msg, len);
+    th_pusher_push(ud, frame);
 }
 
 static void on_channel_close(void *ud, const char *channel_id)
@@ -489,9 +533,10 @@ static const char *const start_fields[] = {"manifest",      "manifest_text", "ma
                                            "initial_state", "parent",        NULL};
 static const char *const restart_fields[] = {"actor", "reinit", NULL};
 static const char *const events_fields[] = {"actor", "from", "limit", NULL};
-static const char *const message_fields[] = {"actor", "message", NULL};
-static const char *const request_fields[] = {"actor", "message", "timeout_ms", NULL};
-static const char *const channel_send_fields[] = {"channel", "message", NULL};
+static const char *const message_fields[] = {"actor", "message", "message_base64", NULL};
+static const char *const request_fields[] = {"actor", "message", "message_base64", "timeout_ms",
+                                             NULL};
+static const char *const channel_send_fields[] = {"channel", "message", "message_base64", NULL};
 static const char *const channel_only[] = {"channel", NULL};
 
 static const struct {

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,6 +394,33 @@ static pusher *find_subscription(conn *c, json_int_t number)
     return NULL;
 }
 
+/* UnsubscribeFromActor names one of this connection's subscriptions, which
+ * only the loop may look at: it is found here, or answered here. */
+static void resolve_unsubscribe(conn *c, job *j, json_t *id)
+{
+    json_t *n = json_object_get(j->req, "subscription");
+    const char *key, *unknown = NULL;
+    json_t *v;
+    json_object_foreach(j->req, key, v)
+    {
+        (void)v;
+        if (!unknown && strcmp(key, "id") && strcmp(key, "command") && strcmp(key, "subscription"))
+            unknown = key;
+    }
+    if (unknown)
+        j->resp = th_response_error(id, "bad_request",
+                                    "unknown field '%.64s' for UnsubscribeFromActor", unknown);
+    else if (!json_is_integer(n))
+        j->resp = th_response_error(id, "bad_request", "field 'subscription' must be an integer");
+    else if (!(j->target = find_subscription(c, json_integer_value(n))))
+        j->resp = th_response_error(id, "not_found", "this connection has no subscription %lld",
+                                    (long long)json_integer_value(n));
+    if (j->resp) {
+        json_decref(j->req);
+        j->req = NULL;
+    }
+}
+
 /* One frame: parse it on the loop (cheap), queue it in order. */
 static void handle_frame(conn *c, const uint8_t *payload, size_t len)
 {
@@ -424,27 +452,8 @@ static void handle_frame(conn *c, const uint8_t *payload, size_t len)
     }
     job *j = th_xcalloc(1, sizeof *j);
     j->req = req;
-    if (strcmp(json_string_value(command), "UnsubscribeFromActor") == 0) {
-        json_t *n = json_object_get(req, "subscription");
-        const char *k;
-        json_t *v;
-        json_object_foreach(req, k, v)
-        {
-            (void)v;
-            if (strcmp(k, "id") && strcmp(k, "command") && strcmp(k, "subscription"))
-                problem = "unknown field for UnsubscribeFromActor (it takes 'subscription')";
-        }
-        if (!problem && !json_is_integer(n))
-            problem = "field 'subscription' must be an integer";
-        if (!problem && !(j->target = find_subscription(c, json_integer_value(n))))
-            problem = "this connection has no such subscription";
-        if (problem) {
-            j->resp = th_response_error(
-                id, strstr(problem, "no such") ? "not_found" : "bad_request", "%s", problem);
-            json_decref(j->req);
-            j->req = NULL;
-        }
-    }
+    if (strcmp(json_string_value(command), "UnsubscribeFromActor") == 0)
+        resolve_unsubscribe(c, j, id);
     enqueue(c, j);
 }
 
@@ -575,6 +584,8 @@ static void on_connection(uv_stream_t *listener, int status)
     c->h.handle.data = c;
     if (rc == 0)
         rc = uv_accept(listener, &c->h.stream);
+    if (rc == 0 && listener == (uv_stream_t *)&srv->tcp)
+        uv_tcp_nodelay(&c->h.tcp, 1); /* responses go out at once, not after Nagle's wait */
     c->next = srv->conns;
     if (srv->conns)
         srv->conns->prev = c;
@@ -769,6 +780,9 @@ int th_server_run(const th_server_options *opts, th_error *err)
     }
     if (lock_data_dir(srv, err))
         goto out;
+    /* A client that goes away while being written to is an error on that
+     * connection, not a signal that ends the server. */
+    signal(SIGPIPE, SIG_IGN);
     /* Commands wait on actors on the pool: give it room for many at once. */
     setenv("UV_THREADPOOL_SIZE", "64", 0);
     if (uv_loop_init(&srv->loop) != 0) {
