@@ -16,111 +16,52 @@
  *
  * cap_misc answers {"op":...} requests with JSON and logs "timer ID" in its
  * state for each timer that fires. */
-#include <ftw.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "chain/chain.h"
-#include "check.h"
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/value.h"
 #include "runtime/actor.h"
 #include "runtime/replay.h"
-#include "theater/theater.h"
 
 #define CAP_WASM THEATER_BINARY_DIR "/tests/actors/cap_misc.wasm"
 #define HANDLE_TIMER "theater:simple/timing-handlers#handle-timer"
 #define SET_TIMER "theater:simple/timing#set-timer"
-#define SETTLE_MS 30000
+#define SETTLE_MS 30000 /* before rt_fixture.h, whose waits it bounds */
 
-static th_engine *engine;
-static char tmpdir[64];
+#include "rt_fixture.h"
 
 /* ---- Fixture ---------------------------------------------------------------------------- */
 
-static void quiet_log(void *ud, const char *id, const char *name, const char *msg, size_t len)
-{
-    (void)ud, (void)id, (void)name, (void)msg, (void)len;
-}
-
-typedef struct path {
-    char s[600];
-} path;
+static const th_runtime_options two_threads = {.threads = 2};
 
 /* cap_misc's manifest, granted everything it imports; `allow` is the
  * environment's allow-list as TOML array items. */
-static path cap_manifest(const char *name, const char *allow)
+static tmp_path cap_manifest(const char *name, const char *allow)
 {
-    path p;
-    char text[2048];
-    snprintf(text, sizeof text,
-             "name = \"%s\"\nversion = \"0.1.0\"\npackage = \"%s\"\n\n"
-             "[[handlers]]\ntype = \"message-server\"\n"
-             "[[handlers]]\ntype = \"timing\"\n"
-             "[[handlers]]\ntype = \"random\"\n"
-             "[[handlers]]\ntype = \"environment\"\nconfig = { allow = [%s] }\n"
-             "[[handlers]]\ntype = \"filesystem\"\nconfig = { path = \"%s\", mode = \"ro\" }\n"
-             "[[handlers]]\ntype = \"http-client\"\nconfig = { allowed_hosts = [] }\n",
-             name, CAP_WASM, allow, tmpdir);
-    snprintf(p.s, sizeof p.s, "%s/%s.toml", tmpdir, name);
-    FILE *f = fopen(p.s, "w");
-    bool ok = f && fputs(text, f) != EOF;
-    if (f && fclose(f) != 0)
-        ok = false;
-    CHECK_REPORT_(ok, "cannot write %s", p.s);
+    char *file = format("%s.toml", name);
+    char *handlers =
+        format(MESSAGE_SERVER_HANDLER
+               "[[handlers]]\ntype = \"timing\"\n"
+               "[[handlers]]\ntype = \"random\"\n"
+               "[[handlers]]\ntype = \"environment\"\nconfig = { allow = [%s] }\n"
+               "[[handlers]]\ntype = \"filesystem\"\n"
+               "config = { path = \"%s\", mode = \"ro\" }\n"
+               "[[handlers]]\ntype = \"http-client\"\nconfig = { allowed_hosts = [] }\n",
+               allow, tmpdir);
+    tmp_path p = actor_manifest(file, name, CAP_WASM, "", handlers);
+    free(handlers);
+    free(file);
     return p;
 }
 
-static th_runtime *runtime_new(void)
+static bool spawn_cap(th_runtime *rt, const char *name, const char *allow, char id[33])
 {
-    th_error err;
-    th_runtime *rt = th_runtime_new(engine, &(th_runtime_options){.threads = 2}, &err);
-    CHECK_REPORT_(rt != NULL, "th_runtime_new: %s", err.msg);
-    return rt;
-}
-
-static bool spawn(th_runtime *rt, const char *name, const char *allow, char id[33])
-{
-    th_error err;
-    path p = cap_manifest(name, allow);
-    int rc = th_runtime_spawn(rt, p.s, NULL, 0, NULL, id, &err);
-    CHECK_REPORT_(rc == 0, "spawn %s: %s", p.s, err.msg);
-    if (rc)
-        id[0] = '\0';
-    return rc == 0;
-}
-
-/* The answer to a request that must succeed, malloc'd; "" when it failed. */
-static char *ask(th_runtime *rt, const char *id, const char *msg)
-{
-    uint8_t *resp = NULL;
-    size_t len = 0;
-    th_error err;
-    if (th_runtime_request(rt, id, (const uint8_t *)msg, strlen(msg), 0, &resp, &len, &err)) {
-        CHECK_REPORT_(false, "request %s: %s", msg, err.msg);
-        return th_xstrdup("");
-    }
-    char *s = th_xmalloc(len + 1);
-    if (len)
-        memcpy(s, resp, len);
-    s[len] = '\0';
-    free(resp);
-    return s;
-}
-
-static char *askf(th_runtime *rt, const char *id, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static char *askf(th_runtime *rt, const char *id, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return ask(rt, id, msg);
+    tmp_path p = cap_manifest(name, allow);
+    return spawn(rt, &p, id);
 }
 
 /* The integer after "key": in a JSON answer; -1 when absent. */
@@ -154,7 +95,7 @@ static size_t count_of(const char *hay, const char *needle)
  * returns the log (malloc'd). */
 static char *wait_timers(th_runtime *rt, const char *id, size_t n)
 {
-    int64_t deadline = th_monotonic_ns() + (int64_t)SETTLE_MS * 1000000;
+    int64_t deadline = settle_deadline();
     for (;;) {
         char *log = ask(rt, id, "{\"op\":\"log\"}");
         if (count_of(log, "timer ") >= n || th_monotonic_ns() > deadline)
@@ -162,21 +103,6 @@ static char *wait_timers(th_runtime *rt, const char *id, size_t n)
         free(log);
         usleep(2000);
     }
-}
-
-/* Polls until the actor runs again after a restart was ordered. */
-static bool wait_running(th_runtime *rt, const char *id)
-{
-    int64_t deadline = th_monotonic_ns() + (int64_t)SETTLE_MS * 1000000;
-    th_actor_status st;
-    th_error err;
-    while (th_runtime_status(rt, id, &st, &err) == 0 && !st.running) {
-        if (th_monotonic_ns() > deadline)
-            break;
-        usleep(1000);
-    }
-    CHECK_REPORT_(st.running, "%s did not start again", id);
-    return st.running;
 }
 
 /* ---- Reading the chain ------------------------------------------------------------------- */
@@ -314,9 +240,9 @@ static void check_replays_identically(th_runtime *rt, const char *id)
 
 TEST(now_is_the_wall_clock_in_milliseconds)
 {
-    th_runtime *rt = runtime_new();
+    th_runtime *rt = runtime_new(&two_threads);
     char id[33];
-    if (!rt || !spawn(rt, "clock", "", id))
+    if (!rt || !spawn_cap(rt, "clock", "", id))
         goto out;
     int64_t before = th_now_ns() / 1000000;
     char *r = ask(rt, id, "{\"op\":\"now\"}");
@@ -331,14 +257,14 @@ out:
 
 TEST(a_timer_fires_as_a_handle_timer_call_with_its_id)
 {
-    th_runtime *rt = runtime_new();
+    th_runtime *rt = runtime_new(&two_threads);
     char id[33], want[64];
-    if (!rt || !spawn(rt, "timer", "", id))
+    if (!rt || !spawn_cap(rt, "timer", "", id))
         goto out;
     int64_t t0 = th_monotonic_ns();
     uint64_t timer = set_timer(rt, id, 50);
     char *log = wait_timers(rt, id, 1);
-    double waited_ms = (double)(th_monotonic_ns() - t0) / 1e6;
+    double waited_ms = ms_since(t0);
     snprintf(want, sizeof want, "timer %" PRIu64 "\\u000a", timer);
     CHECK_CONTAINS(log, want);
     CHECK_REPORT_(waited_ms >= 50, "the 50 ms timer fired after %.1f ms", waited_ms);
@@ -355,12 +281,15 @@ out:
 
 TEST(a_cancelled_timer_never_fires_and_cancels_once)
 {
-    th_runtime *rt = runtime_new();
+    th_runtime *rt = runtime_new(&two_threads);
     char id[33], other[33], want[64];
-    if (!rt || !spawn(rt, "canceller", "", id) || !spawn(rt, "other", "", other))
+    if (!rt || !spawn_cap(rt, "canceller", "", id) || !spawn_cap(rt, "other", "", other))
         goto out;
-    uint64_t cancelled = set_timer(rt, id, 100);
-    uint64_t kept = set_timer(rt, id, 200);
+    /* Long enough that a loaded machine cancels it in time; the kept one
+     * comes due after it, so seeing the kept one fire proves the other
+     * would have fired by then. */
+    uint64_t cancelled = set_timer(rt, id, 1500);
+    uint64_t kept = set_timer(rt, id, 1600);
 
     /* Another actor cannot cancel it: timers are per actor. */
     char *r = askf(rt, other, "{\"op\":\"cancel\",\"id\":%" PRIu64 "}", cancelled);
@@ -391,9 +320,9 @@ out:
 
 TEST(an_actor_has_at_most_its_limit_of_pending_timers)
 {
-    th_runtime *rt = runtime_new();
+    th_runtime *rt = runtime_new(&two_threads);
     char id[33];
-    if (!rt || !spawn(rt, "greedy", "", id))
+    if (!rt || !spawn_cap(rt, "greedy", "", id))
         goto out;
     uint64_t first = set_timer(rt, id, 3600000);
     char *r = ask(rt, id, "{\"op\":\"setmany\",\"n\":1100,\"delay\":3600000}");
@@ -414,10 +343,10 @@ out:
 
 TEST(timers_of_a_stopped_actor_never_fire_nor_after_a_restart)
 {
-    th_runtime *rt = runtime_new();
+    th_runtime *rt = runtime_new(&two_threads);
     char id[33];
     th_error err;
-    if (!rt || !spawn(rt, "stopped", "", id))
+    if (!rt || !spawn_cap(rt, "stopped", "", id))
         goto out;
     set_timer(rt, id, 40);
     set_timer(rt, id, 80);
@@ -429,7 +358,7 @@ TEST(timers_of_a_stopped_actor_never_fire_nor_after_a_restart)
 
     /* Started again, it does not inherit them either; its own timers work. */
     CHECK_REPORT_(th_runtime_restart(rt, id, false, &err) == 0, "%s", err.msg);
-    if (!wait_running(rt, id))
+    if (!wait_running(rt, id, true))
         goto out;
     uint64_t fresh = set_timer(rt, id, 150);
     char *log = wait_timers(rt, id, 1);
@@ -451,10 +380,10 @@ out:
  * earlier one set. */
 TEST(a_restarted_actor_never_gets_its_previous_incarnations_timers)
 {
-    th_runtime *rt = runtime_new();
+    th_runtime *rt = runtime_new(&two_threads);
     char id[33];
     th_error err;
-    if (!rt || !spawn(rt, "restarted", "", id))
+    if (!rt || !spawn_cap(rt, "restarted", "", id))
         goto out;
     for (unsigned i = 0; i < 30; i++) {
         set_timer(rt, id, i % 3);
@@ -464,7 +393,7 @@ TEST(a_restarted_actor_never_gets_its_previous_incarnations_timers)
         CHECK_REPORT_(th_runtime_restart(rt, id, false, &err) == 0, "%s", err.msg);
     }
     usleep(100 * 1000);
-    CHECK(th_runtime_wait_idle(rt, SETTLE_MS));
+    settle(rt);
     timer_audit *t = audit(rt, id);
     CHECK_EQ_INT(t->spawns, 31);
     CHECK_REPORT_(t->stray == 0, "%zu timer calls were for an earlier incarnation's timer (%s)",
@@ -479,9 +408,9 @@ out:
  * chain replays identically. */
 TEST(a_thousand_timers_each_fire_once)
 {
-    th_runtime *rt = runtime_new();
+    th_runtime *rt = runtime_new(&two_threads);
     char id[33];
-    if (!rt || !spawn(rt, "many", "", id))
+    if (!rt || !spawn_cap(rt, "many", "", id))
         goto out;
     for (unsigned batch = 0; batch < 10; batch++) {
         char *r = askf(rt, id, "{\"op\":\"setmany\",\"n\":100,\"delay\":%u}", (9 - batch) * 15);
@@ -504,7 +433,7 @@ out:
 TEST(an_actor_outside_a_runtime_is_told_it_has_no_timers)
 {
     th_error err;
-    path p = cap_manifest("alone", "");
+    tmp_path p = cap_manifest("alone", "");
     th_manifest *m = th_manifest_load(p.s, &err);
     th_actor *actor = m ? th_actor_spawn(engine, m, &err) : NULL;
     CHECK_REPORT_(actor != NULL, "%s", err.msg);
@@ -515,18 +444,11 @@ TEST(an_actor_outside_a_runtime_is_told_it_has_no_timers)
     static const char *msgs[] = {"{\"op\":\"set\",\"delay\":1}", "{\"op\":\"cancel\",\"id\":1}",
                                  "{\"op\":\"now\"}"};
     for (size_t i = 0; i < 3; i++) {
-        uint8_t *resp = NULL;
-        size_t len = 0;
-        CHECK_EQ_INT(
-            th_actor_request(actor, (const uint8_t *)msgs[i], strlen(msgs[i]), &resp, &len, &err),
-            0);
-        char text[256];
-        snprintf(text, sizeof text, "%.*s", (int)len, resp ? (const char *)resp : "");
+        const char *text = ask_actor(actor, msgs[i]);
         if (i < 2)
             CHECK_STR_EQ(text, "{\"error\":\"timers need a runtime: this actor runs on its own\"}");
         else
             CHECK_CONTAINS(text, "{\"now\":");
-        free(resp);
     }
     th_actor_stop(actor);
     th_actor_free(actor);
@@ -542,9 +464,9 @@ static char *hex_of(th_runtime *rt, const char *id, unsigned n)
 
 TEST(random_values_differ_and_are_bounded)
 {
-    th_runtime *rt = runtime_new();
+    th_runtime *rt = runtime_new(&two_threads);
     char a[33], b[33];
-    if (!rt || !spawn(rt, "random_a", "", a) || !spawn(rt, "random_b", "", b))
+    if (!rt || !spawn_cap(rt, "random_a", "", a) || !spawn_cap(rt, "random_b", "", b))
         goto out;
     char *x = hex_of(rt, a, 32), *y = hex_of(rt, a, 32), *z = hex_of(rt, b, 32);
     CHECK_EQ_INT(strlen(x), strlen("{\"hex\":\"\"}") + 64);
@@ -579,7 +501,7 @@ out:
 
 TEST(only_the_allow_list_is_visible)
 {
-    th_runtime *rt = runtime_new();
+    th_runtime *rt = runtime_new(&two_threads);
     char id[33];
     CHECK_EQ_INT(setenv("THEATER_T_ALLOWED", "yes", 1), 0);
     CHECK_EQ_INT(setenv("THEATER_T_A", "first", 1), 0);
@@ -588,7 +510,7 @@ TEST(only_the_allow_list_is_visible)
     CHECK_EQ_INT(setenv("THEATER_T_EMPTY", "", 1), 0);
     CHECK_EQ_INT(setenv("THEATER_T_X", "Y=1", 1), 0); /* getenv("THEATER_T_X=Y") could match it */
     CHECK_EQ_INT(unsetenv("THEATER_T_UNSET"), 0);
-    if (!rt || !spawn(rt, "env", ALLOW, id))
+    if (!rt || !spawn_cap(rt, "env", ALLOW, id))
         goto out;
     static const struct {
         const char *name, *answer;
@@ -619,9 +541,9 @@ out:
 
 TEST(an_empty_allow_list_shows_nothing)
 {
-    th_runtime *rt = runtime_new();
+    th_runtime *rt = runtime_new(&two_threads);
     char id[33];
-    if (!rt || !spawn(rt, "env_none", "", id))
+    if (!rt || !spawn_cap(rt, "env_none", "", id))
         goto out;
     char *r = ask(rt, id, "{\"op\":\"vars\"}");
     CHECK_STR_EQ(r, "{\"vars\":\"\"}");
@@ -640,10 +562,10 @@ out:
  * takes every answer from the chain. */
 TEST(a_chain_with_time_randomness_environment_and_timers_replays_identically)
 {
-    th_runtime *rt = runtime_new();
+    th_runtime *rt = runtime_new(&two_threads);
     char id[33];
     CHECK_EQ_INT(setenv("THEATER_T_ALLOWED", "before", 1), 0);
-    if (!rt || !spawn(rt, "replayed", ALLOW, id))
+    if (!rt || !spawn_cap(rt, "replayed", ALLOW, id))
         goto out;
     static const char *ops[] = {
         "{\"op\":\"now\"}",
@@ -672,26 +594,10 @@ out:
     th_runtime_free(rt);
 }
 
-static int remove_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
 int main(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/theater-test-capabilities-XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
+    if (!fixture_start("capabilities", runtime_engine_options(0)))
         return 1;
-    }
-    th_error err;
-    th_engine_options opts = {.cache_dir = THEATER_BINARY_DIR "/test-cache", .log = quiet_log};
-    engine = th_engine_new(&opts, &err);
-    if (!engine) {
-        fprintf(stderr, "engine: %s\n", err.msg);
-        return 1;
-    }
     RUN(now_is_the_wall_clock_in_milliseconds);
     RUN(a_timer_fires_as_a_handle_timer_call_with_its_id);
     RUN(a_cancelled_timer_never_fires_and_cancels_once);
@@ -704,7 +610,5 @@ int main(void)
     RUN(only_the_allow_list_is_visible);
     RUN(an_empty_allow_list_shows_nothing);
     RUN(a_chain_with_time_randomness_environment_and_timers_replays_identically);
-    th_engine_free(engine);
-    nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    return check_summary();
+    return fixture_end();
 }

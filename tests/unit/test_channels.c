@@ -7,115 +7,38 @@
  * rt_worker accepts a channel whose first message is {"accept":true} (with
  * "reply" as its first word back) and refuses it otherwise (with "reason");
  * it logs "open CH", "msg CH TEXT" and "close CH" lines in its state. */
-#include <ftw.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "chain/chain.h"
-#include "check.h"
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/value.h"
-#include "theater/theater.h"
+#include "rt_fixture.h"
 
-#define WORKER_WASM THEATER_BINARY_DIR "/tests/actors/rt_worker.wasm"
-#define SUPER_WASM THEATER_BINARY_DIR "/tests/actors/rt_super.wasm"
 #define CHANNEL_OPEN "theater:simple/message-server-client#handle-channel-open"
 #define CHANNEL_MESSAGE "theater:simple/message-server-client#handle-channel-message"
-#define SETTLE_MS 60000
-
-static th_engine *engine;
-static char tmpdir[64];
 
 /* ---- Fixture --------------------------------------------------------------------------------- */
 
-static void quiet_log(void *ud, const char *id, const char *name, const char *msg, size_t len)
+/* Spawns `pkg` from NAME.toml, granted the message-server (and the
+ * supervisor, which rt_super imports). */
+static bool spawn_named(th_runtime *rt, const char *name, const char *pkg, char id[33])
 {
-    (void)ud, (void)id, (void)name, (void)msg, (void)len;
-}
-
-static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *format(const char *fmt, ...)
-{
-    va_list ap;
-    char *s = NULL;
-    va_start(ap, fmt);
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        abort(); /* out of memory: as th_xmalloc does */
-    return s;
-}
-
-/* Writes a manifest for `package` granting the message-server (and the
- * supervisor, which rt_super imports), and spawns it. */
-static bool spawn(th_runtime *rt, const char *name, const char *package, char id[33])
-{
-    char *file = format("%s/%s.toml", tmpdir, name);
-    bool super = strcmp(package, SUPER_WASM) == 0;
-    char *text = format("name = \"%s\"\nversion = \"0.1.0\"\npackage = \"%s\"\n"
-                        "[[handlers]]\ntype = \"message-server\"\n%s",
-                        name, package, super ? "[[handlers]]\ntype = \"supervisor\"\n" : "");
-    FILE *f = fopen(file, "w");
-    bool ok = f && fputs(text, f) != EOF;
-    if (f && fclose(f) != 0)
-        ok = false;
-    th_error err = {.msg = "cannot write the manifest"};
-    ok = ok && th_runtime_spawn(rt, file, NULL, 0, NULL, id, &err) == 0;
-    CHECK_REPORT_(ok, "spawn %s: %s", name, err.msg);
-    free(text);
+    char *file = format("%s.toml", name);
+    bool super = strcmp(pkg, SUPER_WASM) == 0;
+    tmp_path p =
+        actor_manifest(file, name, pkg, "",
+                       super ? MESSAGE_SERVER_HANDLER SUPERVISOR_HANDLER : MESSAGE_SERVER_HANDLER);
     free(file);
-    return ok;
-}
-
-static th_runtime *runtime_new(void)
-{
-    th_error err;
-    th_runtime *rt = th_runtime_new(engine, NULL, &err);
-    CHECK_REPORT_(rt != NULL, "th_runtime_new: %s", err.msg);
-    return rt;
-}
-
-/* The answer of a request that must succeed; "" (never NULL) when it did not. */
-static char *ask(th_runtime *rt, const char *id, const char *msg)
-{
-    uint8_t *resp = NULL;
-    size_t len = 0;
-    th_error err;
-    if (th_runtime_request(rt, id, (const uint8_t *)msg, strlen(msg), 0, &resp, &len, &err)) {
-        CHECK_REPORT_(false, "request %s of %.8s: %s", msg, id, err.msg);
-        return th_xstrdup("");
-    }
-    char *s = th_xmalloc(len + 1);
-    if (len)
-        memcpy(s, resp, len);
-    s[len] = '\0';
-    free(resp);
-    return s;
-}
-
-/* JSON text as a JSON string's contents. */
-static char *quoted(const char *json)
-{
-    th_buf b = TH_BUF_INIT;
-    for (const char *p = json; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            th_buf_append_byte(&b, '\\');
-        th_buf_append_byte(&b, (uint8_t)*p);
-    }
-    th_buf_cstr(&b);
-    return (char *)th_buf_take(&b, NULL);
+    return spawn(rt, &p, id);
 }
 
 /* `from` opens a channel to `to` with `first`: "ok:CH" or "err:WHY". */
 static char *open_channel(th_runtime *rt, const char *from, const char *to, const char *first)
 {
     char *q = quoted(first);
-    char *msg = format("{\"op\":\"open\",\"to\":\"%s\",\"msg\":\"%s\"}", to, q);
-    char *resp = ask(rt, from, msg);
-    free(msg);
+    char *resp = askf(rt, from, "{\"op\":\"open\",\"to\":\"%s\",\"msg\":\"%s\"}", to, q);
     free(q);
     return resp;
 }
@@ -133,18 +56,12 @@ static bool open_accepted(th_runtime *rt, const char *from, const char *to, char
 
 static char *chsend(th_runtime *rt, const char *from, const char *ch, const char *text)
 {
-    char *msg = format("{\"op\":\"chsend\",\"ch\":\"%s\",\"text\":\"%s\"}", ch, text);
-    char *resp = ask(rt, from, msg);
-    free(msg);
-    return resp;
+    return askf(rt, from, "{\"op\":\"chsend\",\"ch\":\"%s\",\"text\":\"%s\"}", ch, text);
 }
 
 static char *chclose(th_runtime *rt, const char *from, const char *ch)
 {
-    char *msg = format("{\"op\":\"chclose\",\"ch\":\"%s\"}", ch);
-    char *resp = ask(rt, from, msg);
-    free(msg);
-    return resp;
+    return askf(rt, from, "{\"op\":\"chclose\",\"ch\":\"%s\"}", ch);
 }
 
 static void expect(char *got, const char *want)
@@ -153,29 +70,11 @@ static void expect(char *got, const char *want)
     free(got);
 }
 
-static void settle(th_runtime *rt)
-{
-    CHECK_REPORT_(th_runtime_wait_idle(rt, SETTLE_MS), "the runtime was not idle within %d ms",
-                  SETTLE_MS);
-}
-
-static void copy_state(void *ud, const th_actor *actor)
-{
-    size_t len;
-    bool present;
-    const uint8_t *s = th_actor_state(actor, &len, &present);
-    if (present)
-        th_buf_append(ud, s, len);
-}
-
 /* The actor's log, once everything in flight has arrived. */
 static char *log_of(th_runtime *rt, const char *id)
 {
     settle(rt);
-    th_buf b = TH_BUF_INIT;
-    CHECK(th_runtime_with_actor(rt, id, copy_state, &b, NULL) == 0);
-    th_buf_cstr(&b);
-    return (char *)th_buf_take(&b, NULL);
+    return state_of(rt, id);
 }
 
 static void expect_log(th_runtime *rt, const char *id, const char *want)
@@ -229,9 +128,10 @@ static void stop(th_runtime *rt, const char *id)
 
 TEST(two_actors_open_talk_both_ways_and_close)
 {
-    th_runtime *rt = runtime_new();
+    th_runtime *rt = runtime_new(NULL);
     char a[33], b[33], ch[33];
-    if (!rt || !spawn(rt, "opener", WORKER_WASM, a) || !spawn(rt, "acceptor", WORKER_WASM, b)) {
+    if (!rt || !spawn_named(rt, "opener", WORKER_WASM, a) ||
+        !spawn_named(rt, "acceptor", WORKER_WASM, b)) {
         th_runtime_free(rt);
         return;
     }
@@ -279,10 +179,11 @@ TEST(two_actors_open_talk_both_ways_and_close)
 
 TEST(the_acceptor_may_close_and_channels_are_independent)
 {
-    th_runtime *rt = runtime_new();
+    th_runtime *rt = runtime_new(NULL);
     char a[33], b[33], one[33], two[33];
-    if (rt && spawn(rt, "opener", WORKER_WASM, a) && spawn(rt, "acceptor", WORKER_WASM, b) &&
-        open_accepted(rt, a, b, one) && open_accepted(rt, a, b, two)) {
+    if (rt && spawn_named(rt, "opener", WORKER_WASM, a) &&
+        spawn_named(rt, "acceptor", WORKER_WASM, b) && open_accepted(rt, a, b, one) &&
+        open_accepted(rt, a, b, two)) {
         CHECK(strcmp(one, two) != 0);
         expect(chclose(rt, b, one), "ok:");
         expect(chsend(rt, a, two, "still"), "ok:");
@@ -298,10 +199,12 @@ TEST(the_acceptor_may_close_and_channels_are_independent)
 
 TEST(a_refused_channel_is_an_error_naming_the_actor)
 {
-    th_runtime *rt = runtime_new();
+    th_runtime *rt = runtime_new(NULL);
     char a[33], b[33], sup[33], gone[33];
-    if (!rt || !spawn(rt, "asker", WORKER_WASM, a) || !spawn(rt, "picky", WORKER_WASM, b) ||
-        !spawn(rt, "no-channels", SUPER_WASM, sup) || !spawn(rt, "gone", WORKER_WASM, gone)) {
+    if (!rt || !spawn_named(rt, "asker", WORKER_WASM, a) ||
+        !spawn_named(rt, "picky", WORKER_WASM, b) ||
+        !spawn_named(rt, "no-channels", SUPER_WASM, sup) ||
+        !spawn_named(rt, "gone", WORKER_WASM, gone)) {
         th_runtime_free(rt);
         return;
     }
@@ -346,10 +249,10 @@ TEST(a_refused_channel_is_an_error_naming_the_actor)
 
 TEST(an_actor_that_stops_closes_its_channels)
 {
-    th_runtime *rt = runtime_new();
+    th_runtime *rt = runtime_new(NULL);
     char a[33], b[33], c[33], d[33], ab[33], cd[33];
-    if (!rt || !spawn(rt, "a", WORKER_WASM, a) || !spawn(rt, "b", WORKER_WASM, b) ||
-        !spawn(rt, "c", WORKER_WASM, c) || !spawn(rt, "d", WORKER_WASM, d) ||
+    if (!rt || !spawn_named(rt, "a", WORKER_WASM, a) || !spawn_named(rt, "b", WORKER_WASM, b) ||
+        !spawn_named(rt, "c", WORKER_WASM, c) || !spawn_named(rt, "d", WORKER_WASM, d) ||
         !open_accepted(rt, a, b, ab) || !open_accepted(rt, c, d, cd)) {
         th_runtime_free(rt);
         return;
@@ -422,11 +325,11 @@ static int client_send(th_runtime *rt, const char *ch, const char *text, th_erro
 
 TEST(the_embedding_program_opens_talks_and_closes)
 {
-    th_runtime *rt = runtime_new();
+    th_runtime *rt = runtime_new(NULL);
     client_log l = {PTHREAD_MUTEX_INITIALIZER, TH_BUF_INIT};
     char e[33], ch[33];
     th_error err;
-    if (!rt || !spawn(rt, "served", WORKER_WASM, e)) {
+    if (!rt || !spawn_named(rt, "served", WORKER_WASM, e)) {
         th_runtime_free(rt);
         return;
     }
@@ -464,11 +367,11 @@ TEST(the_embedding_program_opens_talks_and_closes)
 
 TEST(the_program_hears_when_the_actor_closes_refuses_or_stops)
 {
-    th_runtime *rt = runtime_new();
+    th_runtime *rt = runtime_new(NULL);
     client_log l = {PTHREAD_MUTEX_INITIALIZER, TH_BUF_INIT};
     char e[33], one[33], two[33], refused[33] = "";
     th_error err;
-    if (!rt || !spawn(rt, "server", WORKER_WASM, e)) {
+    if (!rt || !spawn_named(rt, "server", WORKER_WASM, e)) {
         th_runtime_free(rt);
         return;
     }
@@ -503,11 +406,11 @@ TEST(the_program_hears_when_the_actor_closes_refuses_or_stops)
 
 TEST(bad_channel_ids_and_other_actors_channels_are_refused)
 {
-    th_runtime *rt = runtime_new();
+    th_runtime *rt = runtime_new(NULL);
     char a[33], b[33], c[33], ch[33];
     th_error err;
-    if (!rt || !spawn(rt, "a", WORKER_WASM, a) || !spawn(rt, "b", WORKER_WASM, b) ||
-        !spawn(rt, "c", WORKER_WASM, c) || !open_accepted(rt, a, b, ch)) {
+    if (!rt || !spawn_named(rt, "a", WORKER_WASM, a) || !spawn_named(rt, "b", WORKER_WASM, b) ||
+        !spawn_named(rt, "c", WORKER_WASM, c) || !open_accepted(rt, a, b, ch)) {
         th_runtime_free(rt);
         return;
     }
@@ -536,26 +439,10 @@ TEST(bad_channel_ids_and_other_actors_channels_are_refused)
     th_runtime_free(rt);
 }
 
-static int remove_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
 int main(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/theater-test-channels-XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
+    if (!fixture_start("channels", runtime_engine_options(0)))
         return 1;
-    }
-    th_error err;
-    th_engine_options opts = {.cache_dir = THEATER_BINARY_DIR "/test-cache", .log = quiet_log};
-    engine = th_engine_new(&opts, &err);
-    if (!engine) {
-        fprintf(stderr, "engine: %s\n", err.msg);
-        return 1;
-    }
     RUN(two_actors_open_talk_both_ways_and_close);
     RUN(the_acceptor_may_close_and_channels_are_independent);
     RUN(a_refused_channel_is_an_error_naming_the_actor);
@@ -563,7 +450,5 @@ int main(void)
     RUN(the_embedding_program_opens_talks_and_closes);
     RUN(the_program_hears_when_the_actor_closes_refuses_or_stops);
     RUN(bad_channel_ids_and_other_actors_channels_are_refused);
-    th_engine_free(engine);
-    nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    return check_summary();
+    return fixture_end();
 }

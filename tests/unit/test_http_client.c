@@ -9,33 +9,25 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "wat.h"
 #include "common/arena.h"
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/value.h"
 #include "exec/catalog.h"
-#include "exec/engine.h"
 #include "manifest/manifest.h"
 #include "runtime/actor.h"
 #include "runtime/replay.h"
+#include "rt_fixture.h"
 
 #define HTTP_IFACE "theater:simple/http-client"
-
-static char tmpdir[64];
-static th_engine *engine;
-static char *package; /* a guest that only has an init */
-static th_arena arena = TH_ARENA_INIT;
 
 /* ---- A server on loopback ------------------------------------------------------------------ */
 
@@ -193,37 +185,17 @@ static bool pending(const server *s)
 
 /* ---- Actors ---------------------------------------------------------------------------------- */
 
-static char *write_wat(const char *wat, const char *name)
-{
-    char *path = wat_to_file(tmpdir, name, wat, strlen(wat));
-    if (!path)
-        abort(); /* a test's own WAT is wrong */
-    return path;
-}
-
 /* A manifest granting the http-client with `config` (the inline table's
  * inside) and `extra` handler lines. */
 static th_manifest *http_manifest(const char *pkg, const char *config, const char *extra)
 {
-    th_buf text = TH_BUF_INIT;
-    th_buf_printf(&text,
-                  "name = \"hc\"\nversion = \"0.1.0\"\npackage = \"%s\"\n\n"
-                  "[[handlers]]\ntype = \"http-client\"\nconfig = { %s }\n%s",
-                  pkg, config, extra);
-    th_error err;
-    th_manifest *m = th_manifest_parse((const char *)text.data, text.len, "hc.toml", &err);
-    if (!m) {
-        fprintf(stderr, "manifest: %s\n", err.msg);
-        abort();
-    }
-    th_buf_free(&text);
+    char *text = format("name = \"hc\"\nversion = \"0.1.0\"\npackage = \"%s\"\n\n"
+                        "[[handlers]]\ntype = \"http-client\"\nconfig = { %s }\n%s",
+                        pkg, config, extra);
+    th_manifest *m = parse_manifest(text, "hc.toml");
+    free(text);
     return m;
 }
-
-typedef struct spawned {
-    th_manifest *manifest;
-    th_actor *actor;
-} spawned;
 
 static spawned spawn_with(const char *config_fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -234,13 +206,7 @@ static spawned spawn_with(const char *config_fmt, ...)
     va_start(ap, config_fmt);
     vsnprintf(config, sizeof config, config_fmt, ap);
     va_end(ap);
-    spawned s = {http_manifest(package, config, ""), NULL};
-    th_error err;
-    s.actor = th_actor_spawn_with(engine, s.manifest, NULL, &err);
-    CHECK_REPORT_(s.actor != NULL, "spawn: %s", err.msg);
-    if (!s.actor)
-        abort();
-    return s;
+    return spawn_alone(http_manifest(package, config, ""), NULL);
 }
 
 static spawned spawn_for(const server *srv)
@@ -248,21 +214,8 @@ static spawned spawn_for(const server *srv)
     return spawn_with("allowed_hosts = [\"127.0.0.1:%d\"]", srv->port);
 }
 
-static void done(spawned *s)
-{
-    th_actor_stop(s->actor);
-    th_actor_free(s->actor);
-    th_manifest_free(s->manifest);
-    th_arena_reset(&arena);
-}
-
 /* ---- Calls ------------------------------------------------------------------------------------
  */
-
-static th_val *str(const char *s)
-{
-    return th_val_string(&arena, s, strlen(s));
-}
 
 /* An http-request; headers "Name: value" lines joined by '\n' (NULL: none),
  * body NULL: none. */
@@ -293,16 +246,7 @@ static th_val *request(const char *method, const char *url, const char *headers,
 
 static th_val *call(spawned *s, th_val *params)
 {
-    const th_import *imp = th_catalog_find_import(HTTP_IFACE, "send-http");
-    CHECK_REPORT_(imp && imp->fn, "send-http is not served");
-    if (!imp || !imp->fn)
-        return NULL;
-    th_val *result = NULL;
-    th_error err = {0};
-    int rc = imp->fn(s->actor, params, &arena, &result, &err);
-    CHECK_REPORT_(rc == 0, "send-http failed as a host call: %s", err.msg);
-    CHECK_REPORT_(result && result->kind == TH_VAL_RESULT, "send-http answered no result");
-    return rc == 0 ? result : NULL;
+    return host_call(s, HTTP_IFACE, "send-http", params);
 }
 
 static th_val *get(spawned *s, const char *url)
@@ -319,24 +263,7 @@ static char *url_of(const server *srv, const char *path)
     return url;
 }
 
-static th_val *ok(th_val *result)
-{
-    bool good = result && result->var.disc == 0;
-    CHECK_REPORT_(good, "expected ok, got err(%.*s)",
-                  result && result->var.payload ? (int)result->var.payload->bytes.len : 0,
-                  result && result->var.payload ? (const char *)result->var.payload->bytes.ptr
-                                                : "");
-    return good ? result->var.payload : NULL;
-}
-
-static const char *err_of(th_val *result)
-{
-    bool is_err = result && result->var.disc == 1 && result->var.payload;
-    CHECK_REPORT_(is_err, "expected err, got ok");
-    return is_err ? (const char *)result->var.payload->bytes.ptr : "";
-}
-
-static int status_of(const th_val *resp)
+static int http_status(const th_val *resp)
 {
     return resp ? (int)resp->list.items[0].u : -1;
 }
@@ -372,13 +299,6 @@ static const char *header(const th_val *resp, const char *name)
     return NULL;
 }
 
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- Tests ------------------------------------------------------------------------------------
  */
 
@@ -389,7 +309,7 @@ TEST(an_allowed_host_answers_with_status_headers_and_body)
     start_server(&srv);
     spawned s = spawn_for(&srv);
     th_val *resp = ok(get(&s, url_of(&srv, "/hello")));
-    CHECK_EQ_INT(status_of(resp), 200);
+    CHECK_EQ_INT(http_status(resp), 200);
     CHECK_STR_EQ(body_of(resp), "hello");
     CHECK_STR_EQ(header(resp, "content-type"), "text/plain");
     CHECK_STR_EQ(header(resp, "X-Folded"), "first second"); /* obsolete folding undone */
@@ -397,12 +317,12 @@ TEST(an_allowed_host_answers_with_status_headers_and_body)
     CHECK_STR_EQ(header(resp, "Content-Length"), "5");
 
     th_val *head = ok(call(&s, request("HEAD", url_of(&srv, "/hello"), NULL, NULL)));
-    CHECK_EQ_INT(status_of(head), 200);
+    CHECK_EQ_INT(http_status(head), 200);
     CHECK(head && head->list.items[2].var.disc == 0); /* no body: none */
     th_val *none = ok(get(&s, url_of(&srv, "/empty")));
-    CHECK_EQ_INT(status_of(none), 204);
+    CHECK_EQ_INT(http_status(none), 204);
     CHECK(body_of(none) == NULL);
-    CHECK_EQ_INT(status_of(ok(get(&s, url_of(&srv, "/nothing-here")))), 404);
+    CHECK_EQ_INT(http_status(ok(get(&s, url_of(&srv, "/nothing-here")))), 404);
     done(&s);
     stop_server(&srv, true);
 }
@@ -428,9 +348,9 @@ TEST(method_headers_and_body_reach_the_server_as_given)
     size_t big = 2 << 20;
     char *body = th_arena_alloc(&arena, big + 1);
     memset(body, 'b', big);
-    long t0 = now_ms();
+    int64_t t0 = th_monotonic_ns();
     th_val *put = ok(call(&s, request("PUT", url_of(&srv, "/echo"), NULL, body)));
-    CHECK(now_ms() - t0 < 900);
+    CHECK(ms_since(t0) < 900);
     CHECK_CONTAINS(body_of(put), "PUT /echo HTTP/1.1\r\n");
     CHECK(body_len(put) > big);
     th_val *del = ok(call(&s, request("DELETE", url_of(&srv, "/echo"), NULL, NULL)));
@@ -508,7 +428,7 @@ TEST(allowed_hosts_entries_mean_exactly_what_they_say)
     spawned upper = spawn_with("allowed_hosts = [\"example.org\", \"LOCALHOST:%d\"]", srv.port);
     char url[128];
     snprintf(url, sizeof url, "http://localhost:%d/hello", srv.port);
-    CHECK_EQ_INT(status_of(ok(get(&upper, url))), 200);
+    CHECK_EQ_INT(http_status(ok(get(&upper, url))), 200);
     done(&upper);
     /* a malformed entry is reported, not silently skipped */
     spawned bad = spawn_with("allowed_hosts = [\"127.0.0.1:http\", \"127.0.0.1:%d\"]", srv.port);
@@ -536,7 +456,7 @@ TEST(redirects_are_answered_not_followed)
     spawned s =
         spawn_with("allowed_hosts = [\"127.0.0.1:%d\", \"127.0.0.1:%d\"]", srv.port, target.port);
     th_val *resp = ok(get(&s, url_of(&srv, "/redirect")));
-    CHECK_EQ_INT(status_of(resp), 302);
+    CHECK_EQ_INT(http_status(resp), 302);
     CHECK_CONTAINS(header(resp, "Location"), "/hello");
     CHECK(!pending(&target));
     done(&s);
@@ -550,9 +470,9 @@ TEST(a_slow_server_times_out)
     listen_on(&srv);
     start_server(&srv);
     spawned s = spawn_with("allowed_hosts = [\"127.0.0.1:%d\"], timeout_ms = 300", srv.port);
-    long t0 = now_ms();
+    int64_t t0 = th_monotonic_ns();
     CHECK_CONTAINS(err_of(get(&s, url_of(&srv, "/slow"))), "no complete response within 300 ms");
-    long took = now_ms() - t0;
+    long took = (long)ms_since(t0);
     CHECK(took >= 250 && took < 1200);
     done(&s);
     stop_server(&srv, true);
@@ -577,7 +497,7 @@ TEST(responses_larger_than_the_limit_are_refused)
     spawned zero =
         spawn_with("allowed_hosts = [\"127.0.0.1:%d\"], max_response_bytes = 0", srv.port);
     CHECK_CONTAINS(err_of(get(&zero, url_of(&srv, "/hello"))), "response larger than 0 bytes");
-    CHECK_EQ_INT(status_of(ok(get(&zero, url_of(&srv, "/empty")))), 204);
+    CHECK_EQ_INT(http_status(ok(get(&zero, url_of(&srv, "/empty")))), 204);
     done(&zero);
 
     /* the default is 8 MiB */
@@ -628,29 +548,6 @@ static const char http_guest_wat[] =
     "            (i32.store (i32.const 20) (i32.load (i32.const 424)))))))\n"
     "  (i32.const 0)))\n";
 
-static int no_states(void *ud, const uint8_t hash[TH_HASH_SIZE], uint8_t **out, size_t *len,
-                     th_error *err)
-{
-    (void)ud, (void)hash, (void)out, (void)len, (void)err;
-    return 0;
-}
-
-/* The actor's answer to a request, NUL-terminated in the arena. */
-static const char *ask(th_actor *actor, const char *msg)
-{
-    uint8_t *resp = NULL;
-    size_t len = 0;
-    th_error err;
-    int rc = th_actor_request(actor, (const uint8_t *)msg, strlen(msg), &resp, &len, &err);
-    CHECK_REPORT_(rc == 0, "request: %s", err.msg);
-    if (rc != 0)
-        return "";
-    char *text = th_arena_alloc(&arena, len + 1);
-    memcpy(text, resp, len);
-    free(resp);
-    return text;
-}
-
 TEST(a_guest_fetches_and_replays_with_the_server_gone)
 {
     server srv;
@@ -660,12 +557,10 @@ TEST(a_guest_fetches_and_replays_with_the_server_gone)
     char config[128];
     snprintf(config, sizeof config, "allowed_hosts = [\"127.0.0.1:%d\"]", srv.port);
     th_manifest *m = http_manifest(pkg, config, "[[handlers]]\ntype = \"message-server\"\n");
-    th_error err;
-    th_actor *actor = th_actor_spawn_with(engine, m, NULL, &err);
-    CHECK_REPORT_(actor != NULL, "spawn: %s", err.msg);
+    th_actor *actor = actor_alone(m, NULL);
     if (actor) {
-        CHECK_STR_EQ(ask(actor, url_of(&srv, "/hello")), "hello");
-        CHECK_CONTAINS(ask(actor, "http://localhost:1/"), "is not in the http-client grant");
+        CHECK_STR_EQ(ask_actor(actor, url_of(&srv, "/hello")), "hello");
+        CHECK_CONTAINS(ask_actor(actor, "http://localhost:1/"), "is not in the http-client grant");
         const th_chain *c = th_actor_chain(actor);
         size_t n = th_chain_length(c);
         CHECK(n >= 2 &&
@@ -674,15 +569,7 @@ TEST(a_guest_fetches_and_replays_with_the_server_gone)
 
         stop_server(&srv, true);
         int before = atomic_load(&srv.connections);
-        th_replay_report rr;
-        CHECK_EQ_INT(
-            th_replay(engine, m, actor->module, c, 0, no_states, NULL, &rr, NULL, NULL, NULL, &err),
-            0);
-        CHECK(rr.identical);
-        if (!rr.identical)
-            fprintf(stderr, "  diverged: %s\n  expected %s\n  actual   %s\n", rr.reason,
-                    rr.expected, rr.actual);
-        CHECK_EQ_INT(rr.events_replayed, th_chain_length(c));
+        check_replay_alone(actor, no_states, NULL);
         CHECK_EQ_INT(atomic_load(&srv.connections), before);
         th_actor_free(actor);
     } else {
@@ -709,11 +596,11 @@ static void *request_slowly(void *ud)
     uint8_t *resp = NULL;
     size_t len = 0;
     th_error err;
-    long t0 = now_ms();
+    int64_t t0 = th_monotonic_ns();
     r->answered = th_runtime_request(r->rt, r->id, (const uint8_t *)r->url, strlen(r->url), 5000,
                                      &resp, &len, &err) == 0 &&
                   len == 4 && memcmp(resp, "slow", 4) == 0;
-    r->took_ms = now_ms() - t0;
+    r->took_ms = (long)ms_since(t0);
     free(resp);
     return NULL;
 }
@@ -728,8 +615,7 @@ TEST(a_slow_request_does_not_hold_up_the_only_worker)
     snprintf(config, sizeof config, "allowed_hosts = [\"127.0.0.1:%d\"]", srv.port);
     th_runtime_options opts = {.threads = 1};
     th_error err;
-    th_runtime *rt = th_runtime_new(engine, &opts, &err);
-    CHECK_REPORT_(rt != NULL, "runtime: %s", err.msg);
+    th_runtime *rt = runtime_new(&opts);
     char slow_id[33], fast_id[33];
     const char *ms = "[[handlers]]\ntype = \"message-server\"\n";
     if (rt &&
@@ -748,11 +634,11 @@ TEST(a_slow_request_does_not_hold_up_the_only_worker)
         const char *refused = "http://127.0.0.1:1/";
         uint8_t *resp = NULL;
         size_t len = 0;
-        long t0 = now_ms();
+        int64_t t0 = th_monotonic_ns();
         CHECK_EQ_INT(th_runtime_request(rt, fast_id, (const uint8_t *)refused, strlen(refused),
                                         5000, &resp, &len, &err),
                      0);
-        long fast_ms = now_ms() - t0;
+        long fast_ms = (long)ms_since(t0);
         free(resp);
         pthread_join(t, NULL);
         CHECK(r.answered);
@@ -776,17 +662,8 @@ int main(void)
     unsetenv("HTTPS_PROXY");
     unsetenv("all_proxy");
     unsetenv("ALL_PROXY");
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/theater-test-http-XXXXXX");
-    if (!mkdtemp(tmpdir))
+    if (!fixture_start_alone("http"))
         return 1;
-    th_error err;
-    th_engine_options opts = {.cache_dir = ""};
-    engine = th_engine_new(&opts, &err);
-    if (!engine) {
-        fprintf(stderr, "engine: %s\n", err.msg);
-        return 1;
-    }
-    package = write_wat("(module\n" WAT_MEMORY_AND_ALLOCATOR WAT_INIT_KEEPS_STATE ")\n", "guest");
     RUN(an_allowed_host_answers_with_status_headers_and_body);
     RUN(method_headers_and_body_reach_the_server_as_given);
     RUN(what_the_grant_does_not_list_is_refused_without_a_connection);
@@ -797,10 +674,5 @@ int main(void)
     RUN(a_server_that_is_not_there_is_an_err);
     RUN(a_guest_fetches_and_replays_with_the_server_gone);
     RUN(a_slow_request_does_not_hold_up_the_only_worker);
-    th_engine_free(engine);
-    th_arena_free(&arena);
-    unlink(package);
-    free(package);
-    rmdir(tmpdir);
-    return check_summary();
+    return fixture_end();
 }

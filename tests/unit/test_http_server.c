@@ -10,10 +10,8 @@
  * Each test gets a fresh port from the kernel; manifests are written into a
  * temporary directory with absolute package paths. */
 #include <arpa/inet.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -21,46 +19,17 @@
 #include <unistd.h>
 
 #include "chain/chain.h"
-#include "check.h"
 #include "common/buf.h"
-#include "common/clock.h"
-#include "exec/engine.h"
-#include "runtime/replay.h"
-#include "runtime/runtime.h"
-#include "store/db.h"
-#include "theater/theater.h"
+#include "rt_fixture.h"
 #include "wat.h"
 
 #define COUNTER_WASM THEATER_BINARY_DIR "/examples/http-counter.wasm"
 #define PLAIN_COUNTER_WASM THEATER_BINARY_DIR "/examples/counter.wasm"
-#define SUPER_WASM THEATER_BINARY_DIR "/tests/actors/rt_super.wasm"
 #define HANDLE_REQUEST "theater:simple/http-handlers#handle-request"
-
-static th_engine *engine;
-static char tmpdir[64];
 
 /* ---- Fixture --------------------------------------------------------------------------------- */
 
-static void quiet_log(void *ud, const char *id, const char *name, const char *msg, size_t len)
-{
-    (void)ud, (void)id, (void)name, (void)msg, (void)len;
-}
-
-typedef struct path {
-    char s[600];
-} path;
-
-static path write_file(const char *file, const char *text)
-{
-    path p;
-    snprintf(p.s, sizeof p.s, "%s/%s", tmpdir, file);
-    FILE *f = fopen(p.s, "w");
-    bool ok = f && fputs(text, f) != EOF;
-    if (f && fclose(f) != 0)
-        ok = false;
-    CHECK_REPORT_(ok, "cannot write %s", p.s);
-    return p;
-}
+static const th_runtime_options two_threads = {.threads = 2};
 
 /* A port nobody listens on right now: the kernel's choice for port 0. */
 static int free_port(void)
@@ -80,41 +49,15 @@ static int free_port(void)
 
 /* The http-counter on `port`; `config` adds keys to the handler's config,
  * `extra` goes before the handlers (e.g. a [limits] table). */
-static path counter_manifest(const char *file, int port, const char *config, const char *extra)
+static tmp_path counter_manifest(const char *file, int port, const char *config, const char *extra)
 {
-    char text[2048];
-    snprintf(text, sizeof text,
-             "name = \"http-counter\"\nversion = \"0.1.0\"\npackage = \"%s\"\n"
-             "initial_state = '{\"count\": 0}'\n%s\n"
-             "[[handlers]]\ntype = \"http-server\"\nconfig = { port = %d%s%s }\n",
-             COUNTER_WASM, extra ? extra : "", port, config ? ", " : "", config ? config : "");
-    return write_file(file, text);
-}
-
-static th_runtime *runtime_new(th_db *db)
-{
-    th_error err;
-    th_runtime_options opts = {.threads = 2, .db = db};
-    th_runtime *rt = th_runtime_new(engine, &opts, &err);
-    CHECK_REPORT_(rt != NULL, "th_runtime_new: %s", err.msg);
-    return rt;
-}
-
-static bool spawn(th_runtime *rt, const path *p, char id[33])
-{
-    th_error err;
-    int rc = th_runtime_spawn(rt, p->s, NULL, 0, NULL, id, &err);
-    CHECK_REPORT_(rc == 0, "spawn %s: %s", p->s, err.msg);
-    return rc == 0;
-}
-
-static th_actor_status status_of(th_runtime *rt, const char *id)
-{
-    th_actor_status st;
-    memset(&st, 0, sizeof st);
-    th_error err;
-    CHECK_REPORT_(th_runtime_status(rt, id, &st, &err) == 0, "status: %s", err.msg);
-    return st;
+    char *keys = format("initial_state = '{\"count\": 0}'\n%s", extra ? extra : "");
+    char *handler = format("[[handlers]]\ntype = \"http-server\"\nconfig = { port = %d%s%s }\n",
+                           port, config ? ", " : "", config ? config : "");
+    tmp_path p = actor_manifest(file, "http-counter", COUNTER_WASM, keys, handler);
+    free(handler);
+    free(keys);
+    return p;
 }
 
 /* ---- A small HTTP client --------------------------------------------------------------------- */
@@ -299,17 +242,6 @@ static void hold_end(hold *h)
     pthread_join(h->thread, NULL);
 }
 
-/* Messages waiting in the cell's mailbox; read directly, since the status
- * call waits for the actor's lock, which a hold keeps. */
-static uint32_t mail_of(th_runtime *rt, const char *id)
-{
-    th_cell *cell = th_runtime_find(rt, id, NULL);
-    pthread_mutex_lock(&cell->mbox_lock);
-    uint32_t n = cell->mail;
-    pthread_mutex_unlock(&cell->mbox_lock);
-    return n;
-}
-
 /* Waits (up to 10 s) until the actor has `n` messages waiting. */
 static bool mailbox_reaches(th_runtime *rt, const char *id, uint32_t n)
 {
@@ -360,8 +292,8 @@ static chain_count chain_of(th_runtime *rt, const char *id, const char *target)
 TEST(get_and_post_reach_the_actor_and_each_is_a_call_and_a_return)
 {
     int port = free_port();
-    path m = counter_manifest("basic.toml", port, NULL, NULL);
-    th_runtime *rt = runtime_new(NULL);
+    tmp_path m = counter_manifest("basic.toml", port, NULL, NULL);
+    th_runtime *rt = runtime_new(&two_threads);
     char id[33];
     if (!spawn(rt, &m, id)) {
         th_runtime_free(rt);
@@ -410,8 +342,8 @@ static void *run_poster(void *ud)
 TEST(concurrent_clients_lose_no_increment)
 {
     int port = free_port();
-    path m = counter_manifest("many.toml", port, NULL, NULL);
-    th_runtime *rt = runtime_new(NULL);
+    tmp_path m = counter_manifest("many.toml", port, NULL, NULL);
+    th_runtime *rt = runtime_new(&two_threads);
     char id[33];
     if (!spawn(rt, &m, id)) {
         th_runtime_free(rt);
@@ -440,9 +372,9 @@ TEST(concurrent_clients_lose_no_increment)
 TEST(headers_and_bodies_over_the_limits_never_reach_the_actor)
 {
     int port = free_port();
-    path m = counter_manifest("limits.toml", port, "max_header_bytes = 1024, max_body_bytes = 4096",
-                              NULL);
-    th_runtime *rt = runtime_new(NULL);
+    tmp_path m = counter_manifest("limits.toml", port,
+                                  "max_header_bytes = 1024, max_body_bytes = 4096", NULL);
+    th_runtime *rt = runtime_new(&two_threads);
     char id[33];
     if (!spawn(rt, &m, id)) {
         th_runtime_free(rt);
@@ -491,8 +423,8 @@ TEST(headers_and_bodies_over_the_limits_never_reach_the_actor)
 TEST(bad_methods_and_text_that_is_not_utf8_are_refused_good_tokens_reach_the_actor)
 {
     int port = free_port();
-    path m = counter_manifest("methods.toml", port, NULL, NULL);
-    th_runtime *rt = runtime_new(NULL);
+    tmp_path m = counter_manifest("methods.toml", port, NULL, NULL);
+    th_runtime *rt = runtime_new(&two_threads);
     char id[33];
     if (!spawn(rt, &m, id)) {
         th_runtime_free(rt);
@@ -518,8 +450,8 @@ TEST(bad_methods_and_text_that_is_not_utf8_are_refused_good_tokens_reach_the_act
 TEST(a_slow_client_does_not_hold_up_the_others)
 {
     int port = free_port();
-    path m = counter_manifest("slow.toml", port, NULL, NULL);
-    th_runtime *rt = runtime_new(NULL);
+    tmp_path m = counter_manifest("slow.toml", port, NULL, NULL);
+    th_runtime *rt = runtime_new(&two_threads);
     char id[33];
     if (!spawn(rt, &m, id)) {
         th_runtime_free(rt);
@@ -532,7 +464,7 @@ TEST(a_slow_client_does_not_hold_up_the_others)
     int64_t t0 = th_monotonic_ns();
     for (int i = 0; i < 20; i++)
         CHECK_EQ_INT(request(port, "GET", "/", NULL).status, 200);
-    double ms = (double)(th_monotonic_ns() - t0) / 1e6;
+    double ms = ms_since(t0);
     CHECK_REPORT_(ms < 5000, "20 requests took %.0f ms beside a slow client", ms);
     CHECK(send_all(slow, part2, strlen(part2)));
     response r = read_response(slow);
@@ -545,8 +477,8 @@ TEST(a_slow_client_does_not_hold_up_the_others)
 TEST(a_full_mailbox_answers_503_at_once)
 {
     int port = free_port();
-    path m = counter_manifest("full.toml", port, NULL, "[limits]\nmailbox = 1\n");
-    th_runtime *rt = runtime_new(NULL);
+    tmp_path m = counter_manifest("full.toml", port, NULL, "[limits]\nmailbox = 1\n");
+    th_runtime *rt = runtime_new(&two_threads);
     char id[33];
     if (!spawn(rt, &m, id)) {
         th_runtime_free(rt);
@@ -590,8 +522,8 @@ TEST(a_full_mailbox_answers_503_at_once)
 TEST(an_actor_that_does_not_answer_in_time_is_a_504)
 {
     int port = free_port();
-    path m = counter_manifest("slowactor.toml", port, "timeout_ms = 200", NULL);
-    th_runtime *rt = runtime_new(NULL);
+    tmp_path m = counter_manifest("slowactor.toml", port, "timeout_ms = 200", NULL);
+    th_runtime *rt = runtime_new(&two_threads);
     char id[33];
     if (!spawn(rt, &m, id)) {
         th_runtime_free(rt);
@@ -601,7 +533,7 @@ TEST(an_actor_that_does_not_answer_in_time_is_a_504)
     hold_start(&h, rt, id);
     int64_t t0 = th_monotonic_ns();
     response r = request(port, "POST", "/inc", NULL);
-    double ms = (double)(th_monotonic_ns() - t0) / 1e6;
+    double ms = ms_since(t0);
     CHECK_EQ_INT(r.status, 504);
     CHECK_REPORT_(ms >= 190 && ms < 3000, "answered after %.0f ms", ms);
     hold_end(&h);
@@ -615,8 +547,8 @@ TEST(an_actor_that_does_not_answer_in_time_is_a_504)
 TEST(requests_waiting_when_the_actor_stops_get_503_and_the_port_closes)
 {
     int port = free_port();
-    path m = counter_manifest("stop.toml", port, NULL, NULL);
-    th_runtime *rt = runtime_new(NULL);
+    tmp_path m = counter_manifest("stop.toml", port, NULL, NULL);
+    th_runtime *rt = runtime_new(&two_threads);
     char id[33];
     if (!spawn(rt, &m, id)) {
         th_runtime_free(rt);
@@ -648,17 +580,18 @@ TEST(requests_waiting_when_the_actor_stops_get_503_and_the_port_closes)
  * holds the http-server capability to hand it down (a child may hold only
  * its supervisor's), and serves nothing itself: it does not export
  * handle-request. */
-static path super_manifest(const char *file, const char *child, int port)
+static tmp_path counter_super_manifest(const char *file, const char *child, int port)
 {
-    char text[2048];
-    snprintf(text, sizeof text,
-             "name = \"super\"\nversion = \"0.1.0\"\npackage = \"%s\"\n"
-             "[[handlers]]\ntype = \"message-server\"\n[[handlers]]\ntype = \"supervisor\"\n"
-             "[[handlers]]\ntype = \"http-server\"\nconfig = { port = %d }\n"
-             "[supervisor]\nstrategy = \"one-for-one\"\nintensity = 5\nperiod = 10\n"
-             "[[children]]\nmanifest = \"%s\"\n",
-             SUPER_WASM, port, child);
-    return write_file(file, text);
+    char *children = format("[supervisor]\nstrategy = \"one-for-one\"\nintensity = 5\nperiod = 10\n"
+                            "[[children]]\nmanifest = \"%s\"\n",
+                            child);
+    char *handlers = format(MESSAGE_SERVER_HANDLER SUPERVISOR_HANDLER
+                            "[[handlers]]\ntype = \"http-server\"\nconfig = { port = %d }\n",
+                            port);
+    tmp_path p = actor_manifest(file, "super", SUPER_WASM, children, handlers);
+    free(handlers);
+    free(children);
+    return p;
 }
 
 typedef struct find_child {
@@ -691,8 +624,8 @@ TEST(an_actor_that_crashes_mid_request_is_a_500_and_serves_again_once_restarted)
 {
     int port = free_port();
     counter_manifest("crashchild.toml", port, CRASH_CONFIG, CRASH_LIMITS);
-    path sup = super_manifest("crashsuper.toml", "crashchild.toml", port);
-    th_runtime *rt = runtime_new(NULL);
+    tmp_path sup = counter_super_manifest("crashsuper.toml", "crashchild.toml", port);
+    th_runtime *rt = runtime_new(&two_threads);
     char super_id[33];
     if (!spawn(rt, &sup, super_id)) {
         th_runtime_free(rt);
@@ -721,8 +654,8 @@ TEST(an_actor_that_crashes_mid_request_is_a_500_and_serves_again_once_restarted)
 TEST(an_actor_that_crashes_unsupervised_stops_serving)
 {
     int port = free_port();
-    path m = counter_manifest("crashroot.toml", port, CRASH_CONFIG, CRASH_LIMITS);
-    th_runtime *rt = runtime_new(NULL);
+    tmp_path m = counter_manifest("crashroot.toml", port, CRASH_CONFIG, CRASH_LIMITS);
+    th_runtime *rt = runtime_new(&two_threads);
     char id[33];
     if (!spawn(rt, &m, id)) {
         th_runtime_free(rt);
@@ -738,8 +671,8 @@ TEST(an_actor_that_crashes_unsupervised_stops_serving)
 TEST(a_restart_serves_again_on_the_same_port_and_releases_waiting_requests)
 {
     int port = free_port();
-    path m = counter_manifest("restart.toml", port, NULL, NULL);
-    th_runtime *rt = runtime_new(NULL);
+    tmp_path m = counter_manifest("restart.toml", port, NULL, NULL);
+    th_runtime *rt = runtime_new(&two_threads);
     char id[33];
     if (!spawn(rt, &m, id)) {
         th_runtime_free(rt);
@@ -770,7 +703,7 @@ TEST(a_restart_serves_again_on_the_same_port_and_releases_waiting_requests)
         pthread_join(c[i].thread, NULL);
         CHECK(c[i].r.status == 200 || c[i].r.status == 503);
     }
-    double ms = (double)(th_monotonic_ns() - t0) / 1e6;
+    double ms = ms_since(t0);
     CHECK_REPORT_(ms < 5000, "waiting requests were let go after %.0f ms", ms);
     th_runtime_wait_idle(rt, 10000);
     CHECK(serving_again(port));
@@ -781,25 +714,23 @@ TEST(a_restart_serves_again_on_the_same_port_and_releases_waiting_requests)
 TEST(a_start_that_cannot_serve_is_refused_with_the_reason)
 {
     int port = free_port();
-    th_runtime *rt = runtime_new(NULL);
+    th_runtime *rt = runtime_new(&two_threads);
     th_error err;
     char id[33];
     /* Granted the handler without exporting handle-request. */
-    char text[1024];
-    snprintf(text, sizeof text,
-             "name = \"plain\"\nversion = \"0.1.0\"\npackage = \"%s\"\n"
-             "[[handlers]]\ntype = \"message-server\"\n"
-             "[[handlers]]\ntype = \"http-server\"\nconfig = { port = %d }\n",
-             PLAIN_COUNTER_WASM, port);
-    path plain = write_file("plain.toml", text);
+    char *handlers = format(MESSAGE_SERVER_HANDLER
+                            "[[handlers]]\ntype = \"http-server\"\nconfig = { port = %d }\n",
+                            port);
+    tmp_path plain = actor_manifest("plain.toml", "plain", PLAIN_COUNTER_WASM, "", handlers);
+    free(handlers);
     CHECK_EQ_INT(th_runtime_spawn(rt, plain.s, NULL, 0, NULL, id, &err), -1);
     CHECK_CONTAINS(err.msg, "does not export " HANDLE_REQUEST);
     CHECK_EQ_INT(request(port, "GET", "/", NULL).status, 0);
 
     /* The port is taken (by a first counter): the second is refused. */
-    path m = counter_manifest("first.toml", port, NULL, NULL);
+    tmp_path m = counter_manifest("first.toml", port, NULL, NULL);
     CHECK(spawn(rt, &m, id));
-    path again = counter_manifest("second.toml", port, NULL, NULL);
+    tmp_path again = counter_manifest("second.toml", port, NULL, NULL);
     char id2[33];
     CHECK_EQ_INT(th_runtime_spawn(rt, again.s, NULL, 0, NULL, id2, &err), -1);
     char where[64];
@@ -807,52 +738,29 @@ TEST(a_start_that_cannot_serve_is_refused_with_the_reason)
     CHECK_CONTAINS(err.msg, where);
     CHECK_EQ_INT(count_of(port), 0); /* the first goes on */
 
-    path nohost =
+    tmp_path nohost =
         counter_manifest("nohost.toml", free_port(), "host = \"no-such-host.invalid\"", NULL);
     CHECK_EQ_INT(th_runtime_spawn(rt, nohost.s, NULL, 0, NULL, id2, &err), -1);
     CHECK_CONTAINS(err.msg, "cannot resolve host 'no-such-host.invalid'");
     th_runtime_free(rt);
 }
 
-static int states_from_db(void *ud, const uint8_t hash[TH_HASH_SIZE], uint8_t **out, size_t *len,
-                          th_error *err)
-{
-    return th_db_get_state(ud, hash, out, len, err);
-}
-
 /* Replays the stored chain of `id` against its stored package. */
 static void check_replay(th_db_reader *reader, const char *id, size_t want_events)
 {
-    th_error err;
     th_actor_info info;
-    memset(&info, 0, sizeof info);
-    if (th_db_find_actor(reader, id, &info, &err)) {
-        CHECK_REPORT_(false, "%s", err.msg);
-        return;
+    th_chain *chain = load_stored_chain(reader, id, &info);
+    if (chain) {
+        th_replay_report rep;
+        th_error err;
+        int rc = replay_stored(reader, &info, chain, &rep, NULL, NULL, NULL, &err);
+        CHECK_REPORT_(rc == 0, "replay: %s", err.msg);
+        if (rc == 0) {
+            CHECK_REPORT_(rep.identical, "replay diverged at %zu: %s\n  want %s\n  got  %s",
+                          rep.diverged_at, rep.reason, rep.expected, rep.actual);
+            CHECK_EQ_INT(rep.events_replayed, want_events);
+        }
     }
-    th_chain *chain = th_db_load_chain(reader, &info, 0, 0, &err);
-    CHECK_REPORT_(chain != NULL, "%s", err.msg);
-    uint8_t *wasm = NULL;
-    size_t wasm_len = 0;
-    th_manifest *m =
-        chain ? th_manifest_parse(info.manifest, strlen(info.manifest), info.manifest_path, &err)
-              : NULL;
-    th_module *module =
-        m && th_db_get_package(reader, info.package_hash, &wasm, &wasm_len, &err) == 1
-            ? th_engine_load_module_bytes(engine, wasm, wasm_len, info.name, &err)
-            : NULL;
-    th_replay_report rep;
-    int rc = module ? th_replay(engine, m, module, chain, 0, states_from_db, reader, &rep, NULL,
-                                NULL, NULL, &err)
-                    : -1;
-    CHECK_REPORT_(rc == 0, "replay: %s", err.msg);
-    if (rc == 0) {
-        CHECK_REPORT_(rep.identical, "replay diverged at %zu: %s\n  want %s\n  got  %s",
-                      rep.diverged_at, rep.reason, rep.expected, rep.actual);
-        CHECK_EQ_INT(rep.events_replayed, want_events);
-    }
-    free(wasm);
-    th_manifest_free(m);
     th_chain_free(chain);
     th_actor_info_clear(&info);
 }
@@ -867,8 +775,8 @@ TEST(a_stored_chain_replays_identically_with_no_server_running)
     if (!db)
         return;
     int port = free_port();
-    path m = counter_manifest("stored.toml", port, NULL, NULL);
-    th_runtime *rt = runtime_new(db);
+    tmp_path m = counter_manifest("stored.toml", port, NULL, NULL);
+    th_runtime *rt = runtime_new(&(th_runtime_options){.threads = 2, .db = db});
     char id[33];
     if (spawn(rt, &m, id)) {
         CHECK_EQ_INT(request(port, "POST", "/inc", NULL).status, 200);
@@ -952,14 +860,11 @@ TEST(responses_that_are_not_valid_http_are_a_500_and_framing_is_the_servers)
     if (!wasm)
         return;
     int port = free_port();
-    char text[1024];
-    snprintf(text, sizeof text,
-             "name = \"responder\"\nversion = \"0.1.0\"\npackage = \"%s\"\n"
-             "[[handlers]]\ntype = \"http-server\"\nconfig = { port = %d }\n",
-             wasm, port);
+    char *handler = format("[[handlers]]\ntype = \"http-server\"\nconfig = { port = %d }\n", port);
+    tmp_path m = actor_manifest("responder.toml", "responder", wasm, "", handler);
+    free(handler);
     free(wasm);
-    path m = write_file("responder.toml", text);
-    th_runtime *rt = runtime_new(NULL);
+    th_runtime *rt = runtime_new(&two_threads);
     char id[33];
     if (!spawn(rt, &m, id)) {
         th_runtime_free(rt);
@@ -986,29 +891,10 @@ TEST(responses_that_are_not_valid_http_are_a_500_and_framing_is_the_servers)
     th_runtime_free(rt);
 }
 
-/* ---- Main ------------------------------------------------------------------------------------ */
-
-static int remove_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
 int main(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/theater-test-http-XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
+    if (!fixture_start("http", runtime_engine_options(64)))
         return 1;
-    }
-    th_error err;
-    th_engine_options opts = {
-        .cache_dir = THEATER_BINARY_DIR "/test-cache", .log = quiet_log, .pool_slots = 64};
-    engine = th_engine_new(&opts, &err);
-    if (!engine) {
-        fprintf(stderr, "engine: %s\n", err.msg);
-        return 1;
-    }
     RUN(get_and_post_reach_the_actor_and_each_is_a_call_and_a_return);
     RUN(concurrent_clients_lose_no_increment);
     RUN(headers_and_bodies_over_the_limits_never_reach_the_actor);
@@ -1023,7 +909,5 @@ int main(void)
     RUN(a_start_that_cannot_serve_is_refused_with_the_reason);
     RUN(a_stored_chain_replays_identically_with_no_server_running);
     RUN(responses_that_are_not_valid_http_are_a_500_and_framing_is_the_servers);
-    th_engine_free(engine);
-    nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    return check_summary();
+    return fixture_end();
 }

@@ -8,242 +8,21 @@
  * rt_worker keeps a log in its state ("init", "FROM SEQ" per numbered
  * message), which is what most checks read back. Manifests are written into
  * a temporary directory with absolute package paths. */
-#include <ftw.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "chain/chain.h"
-#include "check.h"
 #include "common/arena.h"
 #include "common/buf.h"
-#include "common/clock.h"
 #include "common/value.h"
-#include "exec/engine.h"
-#include "runtime/replay.h"
-#include "runtime/runtime.h"
-#include "store/db.h"
-#include "theater/theater.h"
+#include "rt_fixture.h"
 
-#define WORKER_WASM THEATER_BINARY_DIR "/tests/actors/rt_worker.wasm"
-#define SUPER_WASM THEATER_BINARY_DIR "/tests/actors/rt_super.wasm"
 #define SEND_EVENT "theater:simple/message-server-host#send"
 #define HANDLE_SEND "theater:simple/message-server-client#handle-send"
-#define SETTLE_MS 60000
-
-static th_engine *engine;
-static char tmpdir[64];
-
-/* ---- Fixture --------------------------------------------------------------------------------- */
-
-/* Actors' log lines (errors of one-way messages, roots that failed) are
- * expected here: kept off the test output. */
-static void quiet_log(void *ud, const char *id, const char *name, const char *msg, size_t len)
-{
-    (void)ud, (void)id, (void)name, (void)msg, (void)len;
-}
-
-typedef struct path {
-    char s[600];
-} path;
-
-static path write_file(const char *file, const char *text)
-{
-    path p;
-    snprintf(p.s, sizeof p.s, "%s/%s", tmpdir, file);
-    FILE *f = fopen(p.s, "w");
-    bool ok = f && fputs(text, f) != EOF;
-    if (f && fclose(f) != 0)
-        ok = false;
-    CHECK_REPORT_(ok, "cannot write %s", p.s);
-    return p;
-}
-
-/* rt_worker granted the message-server; `extra` is TOML that goes before the
- * handlers: top-level keys first, then tables such as [limits]. */
-static path worker_manifest(const char *file, const char *name, const char *extra)
-{
-    char text[2048];
-    snprintf(text, sizeof text,
-             "name = \"%s\"\nversion = \"0.1.0\"\npackage = \"%s\"\n%s\n"
-             "[[handlers]]\ntype = \"message-server\"\n",
-             name, WORKER_WASM, extra);
-    return write_file(file, text);
-}
-
-/* rt_super granted the message-server and the supervisor. */
-static path super_manifest(const char *file, const char *name, const char *extra)
-{
-    char text[4096];
-    snprintf(text, sizeof text,
-             "name = \"%s\"\nversion = \"0.1.0\"\npackage = \"%s\"\n%s\n"
-             "[[handlers]]\ntype = \"message-server\"\n[[handlers]]\ntype = \"supervisor\"\n",
-             name, SUPER_WASM, extra);
-    return write_file(file, text);
-}
-
-static th_runtime *runtime_new(const th_runtime_options *opts)
-{
-    th_error err;
-    th_runtime *rt = th_runtime_new(engine, opts, &err);
-    CHECK_REPORT_(rt != NULL, "th_runtime_new: %s", err.msg);
-    return rt;
-}
-
-static bool spawn(th_runtime *rt, const path *p, const char *parent, char id[33])
-{
-    th_error err;
-    int rc = th_runtime_spawn(rt, p->s, NULL, 0, parent, id, &err);
-    CHECK_REPORT_(rc == 0, "spawn %s: %s", p->s, err.msg);
-    if (rc)
-        id[0] = '\0';
-    return rc == 0;
-}
-
-static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *format(const char *fmt, ...)
-{
-    va_list ap;
-    char *s = NULL;
-    va_start(ap, fmt);
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        abort(); /* out of memory: as th_xmalloc does */
-    return s;
-}
-
-/* A request from outside; the answer as a string (malloc'd), or NULL with
- * *err saying why. timeout_ms 0: the runtime's. */
-static char *ask_within(th_runtime *rt, const char *id, uint32_t timeout_ms, const char *msg,
-                        th_error *err)
-{
-    uint8_t *resp = NULL;
-    size_t len = 0;
-    if (th_runtime_request(rt, id, (const uint8_t *)msg, strlen(msg), timeout_ms, &resp, &len, err))
-        return NULL;
-    char *s = th_xmalloc(len + 1);
-    if (len)
-        memcpy(s, resp, len);
-    s[len] = '\0';
-    free(resp);
-    return s;
-}
-
-static char *ask(th_runtime *rt, const char *id, const char *msg, th_error *err)
-{
-    return ask_within(rt, id, 0, msg, err);
-}
-
-/* The answer of a request that must succeed; "" (never NULL) when it did not. */
-static char *must_ask(th_runtime *rt, const char *id, const char *msg)
-{
-    th_error err;
-    char *resp = ask(rt, id, msg, &err);
-    CHECK_REPORT_(resp != NULL, "request %s of %.8s: %s", msg, id, err.msg);
-    return resp ? resp : th_xstrdup("");
-}
-
-static int tell(th_runtime *rt, const char *id, const char *msg, th_error *err)
-{
-    return th_runtime_send(rt, id, (const uint8_t *)msg, strlen(msg), err);
-}
-
-/* {"op":"request","to":TO,"msg":INNER}, INNER escaped as a JSON string. */
-static char *request_op(const char *to, const char *inner)
-{
-    th_buf b = TH_BUF_INIT;
-    th_buf_printf(&b, "{\"op\":\"request\",\"to\":\"%s\",\"msg\":\"", to);
-    for (const char *p = inner; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            th_buf_append_byte(&b, '\\');
-        th_buf_append_byte(&b, (uint8_t)*p);
-    }
-    th_buf_append_str(&b, "\"}");
-    th_buf_cstr(&b);
-    return (char *)th_buf_take(&b, NULL);
-}
-
-static th_actor_status status_of(th_runtime *rt, const char *id)
-{
-    th_actor_status st;
-    th_error err;
-    if (th_runtime_status(rt, id, &st, &err)) {
-        memset(&st, 0, sizeof st);
-        CHECK_REPORT_(false, "status of %s: %s", id, err.msg);
-    }
-    return st;
-}
-
-/* Polls the messages waiting in an actor's mailbox (an internal read:
- * th_runtime_status would wait for the actor's lock) until there are n. */
-static void wait_mailbox(th_runtime *rt, const char *id, uint32_t n)
-{
-    th_cell *cell = th_runtime_find(rt, id, NULL);
-    int64_t deadline = th_monotonic_ns() + (int64_t)SETTLE_MS * 1000000;
-    for (bool done = false; cell && !done; usleep(200)) {
-        pthread_mutex_lock(&cell->mbox_lock);
-        done = cell->mail == n;
-        pthread_mutex_unlock(&cell->mbox_lock);
-        if (!done && th_monotonic_ns() > deadline) {
-            CHECK_REPORT_(false, "the mailbox of %s never held %u messages", id, n);
-            return;
-        }
-    }
-}
-
-static void settle(th_runtime *rt)
-{
-    CHECK_REPORT_(th_runtime_wait_idle(rt, SETTLE_MS), "the runtime was not idle within %d ms",
-                  SETTLE_MS);
-}
-
-/* Polls (with a deadline) until the actor is running, or has stopped. */
-static bool wait_running(th_runtime *rt, const char *id, bool running)
-{
-    int64_t deadline = th_monotonic_ns() + (int64_t)SETTLE_MS * 1000000;
-    while (status_of(rt, id).running != running) {
-        if (th_monotonic_ns() > deadline) {
-            CHECK_REPORT_(false, "%s did not %s", id, running ? "start" : "stop");
-            return false;
-        }
-        usleep(1000);
-    }
-    return true;
-}
-
-static bool wait_stopped(th_runtime *rt, const char *id)
-{
-    return wait_running(rt, id, false);
-}
-
-static double ms_since(int64_t start_ns)
-{
-    return (double)(th_monotonic_ns() - start_ns) / 1e6;
-}
 
 /* ---- Looking into an actor (th_runtime_with_actor) ------------------------------------------- */
-
-static void copy_state(void *ud, const th_actor *actor)
-{
-    size_t len;
-    bool present;
-    const uint8_t *s = th_actor_state(actor, &len, &present);
-    if (present)
-        th_buf_append(ud, s, len);
-}
-
-/* The actor's state as a string (malloc'd; "" for none). */
-static char *state_of(th_runtime *rt, const char *id)
-{
-    th_buf b = TH_BUF_INIT;
-    th_error err;
-    CHECK_REPORT_(th_runtime_with_actor(rt, id, copy_state, &b, &err) == 0, "%s", err.msg);
-    th_buf_cstr(&b);
-    return (char *)th_buf_take(&b, NULL);
-}
 
 typedef struct event_count {
     th_event_type type;
@@ -389,7 +168,7 @@ static void *order_sender(void *ud)
         char msg[128];
         th_error err;
         snprintf(msg, sizeof msg, "{\"op\":\"rec\",\"from\":\"x%d\",\"seq\":%d}", j->k, seq);
-        if (tell(j->rt, j->receiver, msg, &err) && j->failures++ == 0)
+        if (try_tell(j->rt, j->receiver, msg, &err) && j->failures++ == 0)
             snprintf(j->problem, sizeof j->problem, "%s", err.msg);
     }
     /* An actor sends in chunks: the order holds across its calls too. */
@@ -397,7 +176,7 @@ static void *order_sender(void *ud)
         char *msg = format("{\"op\":\"send\",\"to\":\"%s\",\"from\":\"a%d\",\"first\":%d,\"n\":%d}",
                            j->receiver, j->k, first, ORDER_CHUNK);
         th_error err;
-        char *resp = ask(j->rt, j->actor, msg, &err);
+        char *resp = try_ask(j->rt, j->actor, msg, &err);
         char want[64];
         snprintf(want, sizeof want, "{\"ok\":%d,\"failed\":0}", ORDER_CHUNK);
         if ((!resp || strcmp(resp, want) != 0) && j->failures++ == 0)
@@ -469,12 +248,12 @@ TEST(messages_from_each_sender_arrive_in_order_once)
 {
     th_runtime_options opts = {.threads = 4};
     th_runtime *rt = runtime_new(&opts);
-    path rp = worker_manifest("order-r.toml", "receiver", "[limits]\nmailbox = 4096\n");
-    path sp = worker_manifest("order-s.toml", "sender", "");
+    tmp_path rp = worker_manifest("order-r.toml", "receiver", "[limits]\nmailbox = 4096\n");
+    tmp_path sp = worker_manifest("order-s.toml", "sender", "");
     char receiver[33], senders[ORDER_SENDERS][33];
-    bool ok = rt && spawn(rt, &rp, NULL, receiver);
+    bool ok = rt && spawn(rt, &rp, receiver);
     for (int k = 0; ok && k < ORDER_SENDERS; k++)
-        ok = spawn(rt, &sp, NULL, senders[k]);
+        ok = spawn(rt, &sp, senders[k]);
     if (!ok) {
         th_runtime_free(rt);
         return;
@@ -564,10 +343,10 @@ TEST(a_full_mailbox_refuses_actors_at_once_and_outsiders_after_waiting)
 {
     th_runtime_options opts = {.threads = 4, .send_timeout_ms = 300};
     th_runtime *rt = runtime_new(&opts);
-    path rp = worker_manifest("full-r.toml", "slow", "[limits]\nmailbox = 4\n");
-    path sp = worker_manifest("full-s.toml", "eager", "");
+    tmp_path rp = worker_manifest("full-r.toml", "slow", "[limits]\nmailbox = 4\n");
+    tmp_path sp = worker_manifest("full-s.toml", "eager", "");
     char receiver[33], sender[33];
-    if (!rt || !spawn(rt, &rp, NULL, receiver) || !spawn(rt, &sp, NULL, sender)) {
+    if (!rt || !spawn(rt, &rp, receiver) || !spawn(rt, &sp, sender)) {
         th_runtime_free(rt);
         return;
     }
@@ -578,13 +357,13 @@ TEST(a_full_mailbox_refuses_actors_at_once_and_outsiders_after_waiting)
     /* A first message takes the receiver's worker to the gate: once it is
      * out of the mailbox, nothing else leaves it until the gate opens. */
     th_error err;
-    CHECK_EQ_INT(tell(rt, receiver, "{\"op\":\"rec\",\"from\":\"x\",\"seq\":0}", &err), 0);
+    CHECK_EQ_INT(try_tell(rt, receiver, "{\"op\":\"rec\",\"from\":\"x\",\"seq\":0}", &err), 0);
     wait_mailbox(rt, receiver, 0);
 
     /* The actor never waits: what does not fit is refused at once. */
     char *msg =
         format("{\"op\":\"send\",\"to\":\"%s\",\"from\":\"a\",\"first\":1,\"n\":40}", receiver);
-    char *resp = must_ask(rt, sender, msg);
+    char *resp = ask(rt, sender, msg);
     char *want = format("{\"ok\":4,\"failed\":36,\"error\":\"the mailbox of slow (%s) is full (4 "
                         "messages)\"}",
                         receiver);
@@ -595,7 +374,7 @@ TEST(a_full_mailbox_refuses_actors_at_once_and_outsiders_after_waiting)
 
     /* A thread outside waits for room (send_timeout_ms), then errs. */
     int64_t t0 = th_monotonic_ns();
-    CHECK_EQ_INT(tell(rt, receiver, "{\"op\":\"rec\",\"from\":\"x\",\"seq\":1}", &err), -1);
+    CHECK_EQ_INT(try_tell(rt, receiver, "{\"op\":\"rec\",\"from\":\"x\",\"seq\":1}", &err), -1);
     double waited = ms_since(t0);
     CHECK_CONTAINS(err.msg, "is full (4 messages)");
     CHECK_REPORT_(waited >= 250, "gave up after %.0f ms, before send_timeout_ms", waited);
@@ -615,7 +394,7 @@ TEST(a_full_mailbox_refuses_actors_at_once_and_outsiders_after_waiting)
     CHECK_EQ_INT(st.handled, 5);
     CHECK_EQ_INT(st.dropped, 0);
     /* With room again, an outsider's message goes in. */
-    CHECK_EQ_INT(tell(rt, receiver, "{\"op\":\"ping\"}", &err), 0);
+    CHECK_EQ_INT(try_tell(rt, receiver, "{\"op\":\"ping\"}", &err), 0);
     th_runtime_free(rt);
 }
 
@@ -632,15 +411,24 @@ static bool request_fixture_new(request_fixture *f)
 {
     th_runtime_options opts = {.request_timeout_ms = REQUEST_TIMEOUT_MS};
     f->rt = runtime_new(&opts);
-    path p = worker_manifest("asker.toml", "asker", "");
-    return f->rt && spawn(f->rt, &p, NULL, f->asker);
+    tmp_path p = worker_manifest("asker.toml", "asker", "");
+    return f->rt && spawn(f->rt, &p, f->asker);
 }
 
 static char *spawn_worker(th_runtime *rt, const char *file, const char *name, const char *extra,
                           char id[33])
 {
-    path p = worker_manifest(file, name, extra);
-    return spawn(rt, &p, NULL, id) ? id : NULL;
+    tmp_path p = worker_manifest(file, name, extra);
+    return spawn(rt, &p, id) ? id : NULL;
+}
+
+/* {"op":"request","to":TO,"msg":INNER}, INNER escaped as a JSON string. */
+static char *request_op(const char *to, const char *inner)
+{
+    char *q = quoted(inner);
+    char *op = format("{\"op\":\"request\",\"to\":\"%s\",\"msg\":\"%s\"}", to, q);
+    free(q);
+    return op;
 }
 
 /* The asker's answer for a request it makes of `to`. */
@@ -663,7 +451,7 @@ TEST(a_request_goes_there_and_back)
         char *resp = ask_via(&f, b, "{\"op\":\"ping\"}");
         CHECK_STR_EQ(resp, "ok:pong");
         free(resp);
-        resp = must_ask(f.rt, b, "{\"op\":\"ping\"}");
+        resp = ask(f.rt, b, "{\"op\":\"ping\"}");
         CHECK_STR_EQ(resp, "pong");
         free(resp);
         CHECK_EQ_INT(status_of(f.rt, b).handled, 2);
@@ -681,7 +469,7 @@ TEST(a_receivers_error_goes_back_to_the_requester)
         CHECK_CONTAINS(resp, "asked to fail");
         free(resp);
         th_error err;
-        CHECK(ask(f.rt, b, "{\"op\":\"fail\"}", &err) == NULL);
+        CHECK(try_ask(f.rt, b, "{\"op\":\"fail\"}", &err) == NULL);
         CHECK_CONTAINS(err.msg, "asked to fail");
         CHECK_EQ_INT(err.kind, TH_ERROR_ACTOR);
         /* its own error does not stop it */
@@ -707,7 +495,7 @@ TEST(a_receiver_that_traps_fails_the_request_not_the_requester)
         CHECK(!status_of(f.rt, b).running);
         CHECK(status_of(f.rt, f.asker).running);
         th_error err;
-        CHECK(ask(f.rt, c, "{\"op\":\"crash\"}", &err) == NULL);
+        CHECK(try_ask(f.rt, c, "{\"op\":\"crash\"}", &err) == NULL);
         CHECK_CONTAINS(err.msg, "actor trapper2 failed in");
         CHECK_EQ_INT(err.kind, TH_ERROR_ACTOR);
     }
@@ -725,7 +513,7 @@ TEST(a_stopped_receiver_fails_the_request)
         CHECK_CONTAINS(resp, "err:");
         CHECK_CONTAINS(resp, "has stopped");
         free(resp);
-        CHECK(ask(f.rt, b, "{\"op\":\"ping\"}", &err) == NULL);
+        CHECK(try_ask(f.rt, b, "{\"op\":\"ping\"}", &err) == NULL);
         CHECK_CONTAINS(err.msg, "has stopped");
     }
     th_runtime_free(f.rt);
@@ -753,7 +541,7 @@ TEST(a_request_without_an_answer_times_out)
         CHECK_STR_EQ(err.msg, want);
         free(want);
         /* The asker was not held up beyond its timeout. */
-        resp = must_ask(f.rt, f.asker, "{\"op\":\"ping\"}");
+        resp = ask(f.rt, f.asker, "{\"op\":\"ping\"}");
         CHECK_STR_EQ(resp, "pong");
         free(resp);
         wait_stopped(f.rt, b);
@@ -776,11 +564,11 @@ TEST(self_requests_and_unknown_ids_are_refused)
         CHECK_STR_EQ(resp, "err:no actor with id 'not an id'");
         free(resp);
         th_error err;
-        CHECK(ask(f.rt, "0123456789abcdef0123456789abcdef", "{}", &err) == NULL);
+        CHECK(try_ask(f.rt, "0123456789abcdef0123456789abcdef", "{}", &err) == NULL);
         CHECK_CONTAINS(err.msg, "no actor with id 0123456789abcdef0123456789abcdef");
-        CHECK(ask(f.rt, "xyz", "{}", &err) == NULL);
+        CHECK(try_ask(f.rt, "xyz", "{}", &err) == NULL);
         CHECK_CONTAINS(err.msg, "is not an actor id");
-        CHECK_EQ_INT(tell(f.rt, "fedcba98", "{}", &err), -1);
+        CHECK_EQ_INT(try_tell(f.rt, "fedcba98", "{}", &err), -1);
         CHECK_CONTAINS(err.msg, "no actor with an id beginning fedcba98");
         CHECK(status_of(f.rt, f.asker).running);
     }
@@ -834,22 +622,6 @@ static const fault_case faults[] = {
 };
 #define N_FAULTS (sizeof faults / sizeof faults[0])
 
-/* The supervisor's children in start order (its "children" answer). */
-static size_t children_of(th_runtime *rt, const char *sup, char ids[][33], size_t cap)
-{
-    char *resp = must_ask(rt, sup, "{\"op\":\"children\"}");
-    size_t n = 0;
-    if (strncmp(resp, "ok:", 3) == 0)
-        for (const char *p = resp + 3; *p && n < cap; p += 32 + (p[32] == ',')) {
-            if (strlen(p) < 32)
-                break;
-            memcpy(ids[n], p, 32);
-            ids[n++][32] = '\0';
-        }
-    free(resp);
-    return n;
-}
-
 TEST(a_misbehaving_actor_stops_alone_and_its_supervisor_is_told)
 {
     th_runtime *rt = runtime_new(NULL);
@@ -861,10 +633,10 @@ TEST(a_misbehaving_actor_stops_alone_and_its_supervisor_is_told)
         th_buf_printf(&children, "[[children]]\nmanifest = \"%s\"\nrestart = \"temporary\"\n",
                       file);
     }
-    path sp = super_manifest("contain.toml", "keeper", th_buf_cstr(&children));
+    tmp_path sp = super_manifest("contain.toml", "keeper", th_buf_cstr(&children));
     th_buf_free(&children);
     char sup[33], bystander[33], ids[N_FAULTS][33];
-    if (!rt || !spawn(rt, &sp, NULL, sup) ||
+    if (!rt || !spawn(rt, &sp, sup) ||
         !spawn_worker(rt, "bystander.toml", "bystander", "", bystander) ||
         children_of(rt, sup, ids, N_FAULTS) != N_FAULTS) {
         CHECK(false);
@@ -876,9 +648,9 @@ TEST(a_misbehaving_actor_stops_alone_and_its_supervisor_is_told)
         char msg[64];
         th_error err;
         snprintf(msg, sizeof msg, "{\"op\":\"%s\"}", fc->op);
-        CHECK_EQ_INT(tell(rt, ids[i], msg, &err), 0);
+        CHECK_EQ_INT(try_tell(rt, ids[i], msg, &err), 0);
         /* Everyone else keeps answering, also while it spins. */
-        char *resp = must_ask(rt, bystander, "{\"op\":\"ping\"}");
+        char *resp = ask(rt, bystander, "{\"op\":\"ping\"}");
         CHECK_STR_EQ(resp, "pong");
         free(resp);
         wait_stopped(rt, ids[i]);
@@ -907,7 +679,7 @@ TEST(a_misbehaving_actor_stops_alone_and_its_supervisor_is_told)
         CHECK_EQ_INT(status_of(rt, ids[i]).restarts, 0); /* temporary */
     }
     free(log);
-    char *resp = must_ask(rt, sup, "{\"op\":\"children\"}");
+    char *resp = ask(rt, sup, "{\"op\":\"children\"}");
     CHECK_STR_EQ(resp, "ok:"); /* temporary children are let go */
     free(resp);
     CHECK(status_of(rt, sup).running && status_of(rt, bystander).running);
@@ -942,21 +714,21 @@ TEST(ten_thousand_actors_each_get_their_own_message)
 {
     size_t n = actor_budget(10000); /* fast enough under ASan too */
     th_runtime *rt = runtime_new(NULL);
-    path p = worker_manifest("scale.toml", "many", "");
+    tmp_path p = worker_manifest("scale.toml", "many", "");
     char(*ids)[33] = th_xcalloc(n, sizeof *ids);
-    size_t spawned = 0;
+    size_t started = 0;
     int64_t t0 = th_monotonic_ns();
-    while (rt && spawned < n && spawn(rt, &p, NULL, ids[spawned]))
-        spawned++;
+    while (rt && started < n && spawn(rt, &p, ids[started]))
+        started++;
     double spawn_ms = ms_since(t0);
-    CHECK_EQ_INT(spawned, n);
+    CHECK_EQ_INT(started, n);
     size_t sent = 0;
     t0 = th_monotonic_ns();
-    for (size_t i = 0; i < spawned; i++) {
+    for (size_t i = 0; i < started; i++) {
         char msg[80];
         th_error err;
         snprintf(msg, sizeof msg, "{\"op\":\"rec\",\"from\":\"scale\",\"seq\":%zu}", i);
-        sent += tell(rt, ids[i], msg, &err) == 0;
+        sent += try_tell(rt, ids[i], msg, &err) == 0;
     }
     CHECK_EQ_INT(sent, n);
     settle(rt);
@@ -964,11 +736,11 @@ TEST(ten_thousand_actors_each_get_their_own_message)
     /* Each actor answers with its own state: its message and no other. */
     size_t right = 0;
     t0 = th_monotonic_ns();
-    for (size_t i = 0; i < spawned; i++) {
+    for (size_t i = 0; i < started; i++) {
         char want[64];
         th_error err;
         snprintf(want, sizeof want, "init\nscale %zu\n", i);
-        char *resp = ask(rt, ids[i], "{\"op\":\"get\"}", &err);
+        char *resp = try_ask(rt, ids[i], "{\"op\":\"get\"}", &err);
         right += resp && strcmp(resp, want) == 0;
         free(resp);
     }
@@ -1054,7 +826,7 @@ static void drive_send(driver *d, size_t a)
                        s->workers[b], a, *seq, n, marks);
     *seq += (long)n;
     th_error err;
-    char *resp = ask(s->rt, s->workers[a], msg, &err);
+    char *resp = try_ask(s->rt, s->workers[a], msg, &err);
     int ok = 0, failed = 0;
     if (resp && sscanf(resp, "{\"ok\":%d,\"failed\":%d", &ok, &failed) == 2 &&
         ok + failed == (int)n) {
@@ -1074,7 +846,7 @@ static void drive_crash(driver *d, size_t a)
     stress *s = d->s;
     th_error err;
     atomic_fetch_add(&s->injected, 1);
-    char *resp = ask(s->rt, s->workers[a], "{\"op\":\"crash\"}", &err);
+    char *resp = try_ask(s->rt, s->workers[a], "{\"op\":\"crash\"}", &err);
     if (resp)
         note_problem(d, "a crash request was answered");
     else if (request_was_handled(err.msg))
@@ -1092,7 +864,7 @@ static void drive_direct(driver *d)
     snprintf(msg, sizeof msg, "{\"op\":\"rec\",\"from\":\"d%u\",\"seq\":%ld%s}", d->index,
              d->direct_seq++, crash ? ",\"crash\":true" : "");
     th_error err;
-    if (tell(s->rt, s->workers[b], msg, &err) == 0) {
+    if (try_tell(s->rt, s->workers[b], msg, &err) == 0) {
         atomic_fetch_add(&s->accepted[b], 1);
         atomic_fetch_add(&s->injected, crash);
     }
@@ -1127,14 +899,14 @@ static bool stress_start(stress *s, th_runtime *rt, size_t workers, size_t super
     s->accepted = th_xcalloc(workers, sizeof *s->accepted);
     s->answered = th_xcalloc(workers, sizeof *s->answered);
     s->next_seq = th_xcalloc(workers * workers, sizeof *s->next_seq);
-    path wp = worker_manifest("stress-w.toml", "stressed", "");
-    path sp = super_manifest("stress-s.toml", "stress-keeper",
-                             "[supervisor]\nintensity = 1_000_000\nperiod = 1\n");
+    tmp_path wp = worker_manifest("stress-w.toml", "stressed", "");
+    tmp_path sp = super_manifest("stress-s.toml", "stress-keeper",
+                                 "[supervisor]\nintensity = 1_000_000\nperiod = 1\n");
     bool ok = rt != NULL;
     for (size_t i = 0; ok && i < supers; i++)
-        ok = spawn(rt, &sp, NULL, s->supers[i]);
+        ok = spawn(rt, &sp, s->supers[i]);
     for (size_t i = 0; ok && i < workers; i++)
-        ok = spawn(rt, &wp, s->supers[i % supers], s->workers[i]);
+        ok = spawn_under(rt, &wp, s->supers[i % supers], s->workers[i]);
     return ok;
 }
 
@@ -1253,24 +1025,10 @@ typedef struct stored {
     th_db_reader *reader;
     th_runtime *rt;
 } stored;
-
-static int states_from_db(void *ud, const uint8_t hash[TH_HASH_SIZE], uint8_t **out, size_t *len,
-                          th_error *err)
-{
-    return th_db_get_state(ud, hash, out, len, err);
-}
-
 static void check_stored_chain(stored *st, const char *id, bool replay)
 {
-    th_error err;
     th_actor_info info;
-    memset(&info, 0, sizeof info);
-    if (th_db_find_actor(st->reader, id, &info, &err)) {
-        CHECK_REPORT_(false, "%s is not stored: %s", id, err.msg);
-        return;
-    }
-    th_chain *chain = th_db_load_chain(st->reader, &info, 0, 0, &err);
-    CHECK_REPORT_(chain != NULL, "%s", err.msg);
+    th_chain *chain = load_stored_chain(st->reader, id, &info);
     chain_check live = check_chain(st->rt, id);
     if (chain) {
         th_verify_report rep;
@@ -1281,19 +1039,13 @@ static void check_stored_chain(stored *st, const char *id, bool replay)
         CHECK(memcmp(head, live.head, TH_HASH_SIZE) == 0);
     }
     if (chain && replay) {
-        uint8_t *wasm = NULL, *state = NULL;
-        size_t wasm_len = 0, state_len = 0;
+        uint8_t *state = NULL;
+        size_t state_len = 0;
         bool has_state = false;
-        th_manifest *m =
-            th_manifest_parse(info.manifest, strlen(info.manifest), info.manifest_path, &err);
-        th_module *module =
-            m && th_db_get_package(st->reader, info.package_hash, &wasm, &wasm_len, &err) == 1
-                ? th_engine_load_module_bytes(engine, wasm, wasm_len, info.name, &err)
-                : NULL;
         th_replay_report rep;
-        int rc = module ? th_replay(engine, m, module, chain, 0, states_from_db, st->reader, &rep,
-                                    &state, &state_len, &has_state, &err)
-                        : -1;
+        th_error err;
+        int rc =
+            replay_stored(st->reader, &info, chain, &rep, &state, &state_len, &has_state, &err);
         CHECK_REPORT_(rc == 0, "replay of %.8s: %s", id, err.msg);
         if (rc == 0) {
             CHECK_REPORT_(rep.identical, "replay of %.8s diverged at %zu: %s\n  want %s\n  got  %s",
@@ -1304,13 +1056,10 @@ static void check_stored_chain(stored *st, const char *id, bool replay)
             free(now);
         }
         free(state);
-        free(wasm);
-        th_manifest_free(m);
     }
     th_chain_free(chain);
     th_actor_info_clear(&info);
 }
-
 /* The three workers restarted most (distinct), most first. */
 static void most_restarted(stress *s, size_t most[3])
 {
@@ -1332,12 +1081,6 @@ static void most_restarted(stress *s, size_t most[3])
             break;
         }
     }
-}
-
-static int remove_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
 }
 
 TEST(with_a_database_stored_chains_verify_and_replay_identically)
@@ -1436,18 +1179,18 @@ TEST(a_subscriber_sees_every_event_of_an_actor_in_chain_order)
     for (int i = 0; i < 50; i++) {
         char msg[80];
         snprintf(msg, sizeof msg, "{\"op\":\"rec\",\"from\":\"x\",\"seq\":%d}", i);
-        CHECK_EQ_INT(tell(rt, x, msg, &err), 0);
+        CHECK_EQ_INT(try_tell(rt, x, msg, &err), 0);
     }
     char *msg = format("{\"op\":\"send\",\"to\":\"%s\",\"from\":\"s\",\"first\":1,\"n\":20}", x);
-    free(must_ask(rt, s, msg));
+    free(ask(rt, s, msg));
     free(msg);
-    free(must_ask(rt, x, "{\"op\":\"ping\"}"));
-    CHECK_EQ_INT(tell(rt, x, "{\"op\":\"crash\"}", &err), 0);
+    free(ask(rt, x, "{\"op\":\"ping\"}"));
+    CHECK_EQ_INT(try_tell(rt, x, "{\"op\":\"crash\"}", &err), 0);
     wait_stopped(rt, x);
     CHECK_EQ_INT(th_runtime_restart(rt, x, false, &err), 0);
     wait_running(rt, x, true);
-    free(must_ask(rt, x, "{\"op\":\"ping\"}"));
-    CHECK_EQ_INT(tell(rt, y, "{\"op\":\"note\",\"text\":\"hi\"}", &err), 0);
+    free(ask(rt, x, "{\"op\":\"ping\"}"));
+    CHECK_EQ_INT(try_tell(rt, y, "{\"op\":\"note\",\"text\":\"hi\"}", &err), 0);
     settle(rt);
     CHECK_EQ_INT(th_runtime_unsubscribe(rt, x, sub, &err), 0);
 
@@ -1467,7 +1210,7 @@ TEST(a_subscriber_sees_every_event_of_an_actor_in_chain_order)
     CHECK_EQ_INT(count_events(rt, x, TH_EV_SPAWN, NULL), 2);
 
     /* Unsubscribed: nothing more arrives, though the chain grows. */
-    free(must_ask(rt, x, "{\"op\":\"ping\"}"));
+    free(ask(rt, x, "{\"op\":\"ping\"}"));
     settle(rt);
     pthread_mutex_lock(&seen.lock);
     CHECK_EQ_INT(seen.count, seen_then);
@@ -1487,20 +1230,9 @@ TEST(a_subscriber_sees_every_event_of_an_actor_in_chain_order)
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/theater-test-runtime-XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 1;
-    }
-    th_error err;
     /* Room for the 10,000 actors of the scale test, and a few more. */
-    th_engine_options opts = {
-        .cache_dir = THEATER_BINARY_DIR "/test-cache", .log = quiet_log, .pool_slots = 10100};
-    engine = th_engine_new(&opts, &err);
-    if (!engine) {
-        fprintf(stderr, "engine: %s\n", err.msg);
+    if (!fixture_start("runtime", runtime_engine_options(10100)))
         return 1;
-    }
     RUN(messages_from_each_sender_arrive_in_order_once);
     RUN(a_full_mailbox_refuses_actors_at_once_and_outsiders_after_waiting);
     RUN(a_request_goes_there_and_back);
@@ -1515,7 +1247,5 @@ int main(void)
     RUN(actors_messaging_each_other_while_crashing_keep_every_guarantee);
     RUN(with_a_database_stored_chains_verify_and_replay_identically);
     RUN(a_subscriber_sees_every_event_of_an_actor_in_chain_order);
-    th_engine_free(engine);
-    nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    return check_summary();
+    return fixture_end();
 }

@@ -1,38 +1,26 @@
 /* The content store handler (theater:simple/store) on spawned actors with
  * a real database: each host function is called through its catalogue
  * entry, exactly as the executor calls it, and its WIT result checked. */
-#include <ftw.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <wasmtime.h>
 
 #include "chain/sha256.h"
-#include "check.h"
-#include "wat.h"
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/hex.h"
 #include "common/value.h"
 #include "exec/catalog.h"
-#include "exec/engine.h"
 #include "manifest/manifest.h"
 #include "runtime/actor.h"
 #include "runtime/replay.h"
+#include "rt_fixture.h"
 
 #define STORE_IFACE "theater:simple/store"
 #define HELLO_SHA256 "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-static char tmpdir[64];
-static th_engine *engine;
-static char *package; /* a guest that only has an init */
-static th_arena arena = TH_ARENA_INIT;
-
 /* ---- Fixture ------------------------------------------------------------------------- */
-
-static const char guest_wat[] = "(module\n" WAT_MEMORY_AND_ALLOCATOR WAT_INIT_KEEPS_STATE ")\n";
 
 /* A guest that, for each request, stores the message through the canonical
  * ABI, gets it back by the content-ref the host returned, and answers with
@@ -53,31 +41,16 @@ static const char abi_guest_wat[] =
     "  (i32.store (i32.const 20) (i32.load (i32.const 208)))\n"
     "  (i32.const 0)))\n";
 
-static char *write_wat(const char *wat, const char *name)
-{
-    char *path = wat_to_file(tmpdir, name, wat, strlen(wat));
-    if (!path)
-        abort(); /* a test's own WAT is wrong */
-    return path;
-}
-
 /* A manifest granting the store; store_name NULL: no config (the default). */
 static th_manifest *store_manifest(const char *store_name)
 {
-    th_buf text = TH_BUF_INIT;
-    th_buf_printf(&text,
-                  "name = \"st\"\nversion = \"0.1.0\"\npackage = \"%s\"\n\n"
-                  "[[handlers]]\ntype = \"store\"\n",
-                  package);
-    if (store_name)
-        th_buf_printf(&text, "config = { name = \"%s\" }\n", store_name);
-    th_error err;
-    th_manifest *m = th_manifest_parse((const char *)text.data, text.len, "st.toml", &err);
-    if (!m) {
-        fprintf(stderr, "manifest: %s\n", err.msg);
-        abort();
-    }
-    th_buf_free(&text);
+    char *config = store_name ? format("config = { name = \"%s\" }\n", store_name) : NULL;
+    char *text = format("name = \"st\"\nversion = \"0.1.0\"\npackage = \"%s\"\n\n"
+                        "[[handlers]]\ntype = \"store\"\n%s",
+                        package, config ? config : "");
+    th_manifest *m = parse_manifest(text, "st.toml");
+    free(text);
+    free(config);
     return m;
 }
 
@@ -100,50 +73,20 @@ static fixture open_fixture(void)
     return f;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 static void close_fixture(fixture *f)
 {
     th_db_close(f->db);
-    if (nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
-        perror(f->dir);
+    remove_tree(f->dir);
     free(f->dir);
 }
 
-typedef struct spawned {
-    th_manifest *manifest;
-    th_actor *actor;
-} spawned;
-
-static spawned spawn(th_db *db, const char *store_name)
+static spawned spawn_store(th_db *db, const char *store_name)
 {
-    spawned s = {store_manifest(store_name), NULL};
     th_spawn_options opts = {.db = db};
-    th_error err;
-    s.actor = th_actor_spawn_with(engine, s.manifest, &opts, &err);
-    CHECK_REPORT_(s.actor != NULL, "spawn: %s", err.msg);
-    if (!s.actor)
-        abort(); /* nothing below can run */
-    return s;
-}
-
-static void done(spawned *s)
-{
-    th_actor_stop(s->actor);
-    th_actor_free(s->actor);
-    th_manifest_free(s->manifest);
+    return spawn_alone(store_manifest(store_name), &opts);
 }
 
 /* ---- Calls -------------------------------------------------------------------------------- */
-
-static th_val *str(const char *s)
-{
-    return th_val_string(&arena, s, strlen(s));
-}
 
 static th_val *ref(const char *hex)
 {
@@ -152,49 +95,10 @@ static th_val *ref(const char *hex)
     return r;
 }
 
-static th_val *args(size_t n, th_val *a0, th_val *a1)
-{
-    th_val *t = th_val_tuple(&arena, n);
-    if (n > 0)
-        t->list.items[0] = *a0;
-    if (n > 1)
-        t->list.items[1] = *a1;
-    return t;
-}
-
-/* Calls the store function through its catalogue entry; the call itself
- * must succeed (answers are ok or err values). */
+/* Calls a store function; answers are ok or err values. */
 static th_val *call(spawned *s, const char *fn, th_val *params)
 {
-    const th_import *imp = th_catalog_find_import(STORE_IFACE, fn);
-    CHECK_REPORT_(imp && imp->fn, "%s is not served", fn);
-    if (!imp || !imp->fn)
-        return NULL;
-    th_val *result = NULL;
-    th_error err = {0};
-    int rc = imp->fn(s->actor, params, &arena, &result, &err);
-    CHECK_REPORT_(rc == 0, "%s failed as a host call: %s", fn, err.msg);
-    CHECK_REPORT_(result && result->kind == TH_VAL_RESULT, "%s answered no result", fn);
-    return rc == 0 ? result : NULL;
-}
-
-/* The payload of ok(...), or NULL (a failed check) for err. */
-static th_val *ok(th_val *result)
-{
-    bool is_ok = result && result->var.disc == 0;
-    CHECK_REPORT_(is_ok, "expected ok, got err(%.*s)",
-                  result && result->var.payload ? (int)result->var.payload->bytes.len : 0,
-                  result && result->var.payload ? (const char *)result->var.payload->bytes.ptr
-                                                : "");
-    return is_ok ? result->var.payload : NULL;
-}
-
-/* The text of err(...), NUL-terminated (strings are, in the arena), or "". */
-static const char *err_of(th_val *result)
-{
-    bool is_err = result && result->var.disc == 1 && result->var.payload;
-    CHECK_REPORT_(is_err, "expected err, got ok");
-    return is_err ? (const char *)result->var.payload->bytes.ptr : "";
+    return host_call(s, STORE_IFACE, fn, params);
 }
 
 static const char *ref_hash(const th_val *r)
@@ -202,12 +106,6 @@ static const char *ref_hash(const th_val *r)
     return r ? (const char *)r->list.items[0].bytes.ptr : "";
 }
 
-static bool bytes_equal(const th_val *v, const char *want)
-{
-    return v && v->bytes.len == strlen(want) && memcmp(v->bytes.ptr, want, v->bytes.len) == 0;
-}
-
-/* exists' answer: 1, 0, or -1 when it was not ok(bool). */
 static int exists(spawned *s, const char *hex)
 {
     th_val *v = ok(call(s, "exists", args(1, ref(hex), NULL)));
@@ -232,7 +130,7 @@ static th_val *store_text(spawned *s, const char *text)
 TEST(store_then_get_gives_the_bytes_under_their_sha256)
 {
     fixture f = open_fixture();
-    spawned s = spawn(f.db, NULL);
+    spawned s = spawn_store(f.db, NULL);
     th_val *r = store_text(&s, "hello");
     CHECK_STR_EQ(ref_hash(r), HELLO_SHA256);
     CHECK(bytes_equal(ok(call(&s, "get", args(1, ref(HELLO_SHA256), NULL))), "hello"));
@@ -252,7 +150,7 @@ TEST(store_then_get_gives_the_bytes_under_their_sha256)
 TEST(unknown_content_is_an_err_and_does_not_exist)
 {
     fixture f = open_fixture();
-    spawned s = spawn(f.db, NULL);
+    spawned s = spawn_store(f.db, NULL);
     const char *unknown = "00000000000000000000000000000000000000000000000000000000000000aa";
     CHECK_STR_EQ(err_of(call(&s, "get", args(1, ref(unknown), NULL))),
                  "no content "
@@ -267,7 +165,7 @@ TEST(unknown_content_is_an_err_and_does_not_exist)
 TEST(a_bad_content_ref_is_an_err)
 {
     fixture f = open_fixture();
-    spawned s = spawn(f.db, NULL);
+    spawned s = spawn_store(f.db, NULL);
     store_text(&s, "hello");
     static const char *const bad[] = {
         "",
@@ -315,7 +213,7 @@ static bool labels_are(spawned *s, const char *const *want, size_t n)
 TEST(labels_set_get_replace_remove_and_list)
 {
     fixture f = open_fixture();
-    spawned s = spawn(f.db, NULL);
+    spawned s = spawn_store(f.db, NULL);
     char first[65], second[65];
     snprintf(first, sizeof first, "%s", ref_hash(store_text(&s, "one")));
     snprintf(second, sizeof second, "%s", ref_hash(store_text(&s, "two")));
@@ -366,7 +264,7 @@ static uint64_t total_size(spawned *s)
 TEST(list_all_content_and_total_size)
 {
     fixture f = open_fixture();
-    spawned s = spawn(f.db, NULL);
+    spawned s = spawn_store(f.db, NULL);
     CHECK_EQ_INT(total_size(&s), 0);
     th_val *none = ok(call(&s, "list-all-content", args(0, NULL, NULL)));
     CHECK(none && none->kind == TH_VAL_LIST && none->list.len == 0);
@@ -409,8 +307,8 @@ static int64_t raw_count(const char *dir, const char *sql)
 TEST(stores_are_isolated_but_share_blobs)
 {
     fixture f = open_fixture();
-    spawned a = spawn(f.db, NULL);
-    spawned b = spawn(f.db, "other");
+    spawned a = spawn_store(f.db, NULL);
+    spawned b = spawn_store(f.db, "other");
     store_text(&a, "hello");
     ok(call(&a, "label", args(2, str("greeting"), ref(HELLO_SHA256))));
 
@@ -448,7 +346,7 @@ TEST(stores_are_isolated_but_share_blobs)
 TEST(everything_survives_closing_the_database)
 {
     fixture f = open_fixture();
-    spawned s = spawn(f.db, "kept");
+    spawned s = spawn_store(f.db, "kept");
     store_text(&s, "hello");
     ok(call(&s, "store-at-label", args(2, str("l"), th_val_bytes(&arena, "abc", 3))));
     done(&s);
@@ -459,7 +357,7 @@ TEST(everything_survives_closing_the_database)
     CHECK_REPORT_(f.db != NULL, "reopening: %s", err.msg);
     if (!f.db)
         return;
-    s = spawn(f.db, "kept");
+    s = spawn_store(f.db, "kept");
     CHECK(bytes_equal(ok(call(&s, "get", args(1, ref(HELLO_SHA256), NULL))), "hello"));
     th_val *opt = ok(call(&s, "get-by-label", args(1, str("l"), NULL)));
     CHECK(opt && opt->var.disc == 1);
@@ -483,35 +381,20 @@ TEST(a_store_grant_without_a_database_is_refused)
     th_manifest_free(m);
 }
 
-static int replay_states(void *ud, const uint8_t hash[TH_HASH_SIZE], uint8_t **out, size_t *len,
-                         th_error *err)
-{
-    return th_db_get_state(ud, hash, out, len, err);
-}
-
 TEST(a_guest_stores_and_gets_through_the_canonical_abi)
 {
     fixture f = open_fixture();
     char *pkg = write_wat(abi_guest_wat, "abi_guest");
-    th_buf text = TH_BUF_INIT;
-    th_buf_printf(&text,
-                  "name = \"abi\"\nversion = \"1\"\npackage = \"%s\"\n[[handlers]]\n"
-                  "type = \"store\"\n[[handlers]]\ntype = \"message-server\"\n",
-                  pkg);
-    th_error err;
-    th_manifest *m = th_manifest_parse((const char *)text.data, text.len, "abi.toml", &err);
-    th_buf_free(&text);
+    char *text = format("name = \"abi\"\nversion = \"1\"\npackage = \"%s\"\n[[handlers]]\n"
+                        "type = \"store\"\n[[handlers]]\ntype = \"message-server\"\n",
+                        pkg);
+    th_manifest *m = parse_manifest(text, "abi.toml");
+    free(text);
     th_spawn_options opts = {.db = f.db};
-    th_actor *actor = m ? th_actor_spawn_with(engine, m, &opts, &err) : NULL;
-    CHECK_REPORT_(actor != NULL, "spawn: %s", err.msg);
+    th_actor *actor = actor_alone(m, &opts);
     if (actor) {
-        uint8_t *resp = NULL;
-        size_t len = 0;
         const char *msg = "{\"kept\":\"in the store\"}";
-        CHECK_EQ_INT(th_actor_request(actor, (const uint8_t *)msg, strlen(msg), &resp, &len, &err),
-                     0);
-        CHECK(resp && len == strlen(msg) && memcmp(resp, msg, len) == 0);
-        free(resp);
+        CHECK_STR_EQ(ask_actor(actor, msg), msg);
         /* both host calls are in the chain, between the call and its return */
         const th_chain *c = th_actor_chain(actor);
         size_t n = th_chain_length(c);
@@ -527,20 +410,9 @@ TEST(a_guest_stores_and_gets_through_the_canonical_abi)
 
         /* Replay feeds the recorded store answers back: it needs no database
          * and writes nothing, and still reaches the same events and states. */
+        th_error err;
         th_db_reader *r = th_db_reader_open(f.db, &err);
-        th_replay_report rr;
-        uint8_t *state = NULL;
-        size_t state_len = 0;
-        bool has_state = false;
-        CHECK_EQ_INT(th_replay(engine, m, actor->module, c, 0, replay_states, r, &rr, &state,
-                               &state_len, &has_state, &err),
-                     0);
-        CHECK(rr.identical);
-        if (!rr.identical)
-            fprintf(stderr, "  diverged: %s\n  expected %s\n  actual   %s\n", rr.reason,
-                    rr.expected, rr.actual);
-        CHECK_EQ_INT(rr.events_replayed, th_chain_length(c));
-        free(state);
+        check_replay_alone(actor, states_from_db, r);
         th_db_reader_close(r);
         th_actor_free(actor);
     }
@@ -552,17 +424,8 @@ TEST(a_guest_stores_and_gets_through_the_canonical_abi)
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/theater-test-store-XXXXXX");
-    if (!mkdtemp(tmpdir))
+    if (!fixture_start_alone("store"))
         return 1;
-    th_error err;
-    th_engine_options opts = {.cache_dir = ""};
-    engine = th_engine_new(&opts, &err);
-    if (!engine) {
-        fprintf(stderr, "engine: %s\n", err.msg);
-        return 1;
-    }
-    package = write_wat(guest_wat, "guest");
     RUN(store_then_get_gives_the_bytes_under_their_sha256);
     RUN(unknown_content_is_an_err_and_does_not_exist);
     RUN(a_bad_content_ref_is_an_err);
@@ -572,10 +435,5 @@ int main(void)
     RUN(everything_survives_closing_the_database);
     RUN(a_store_grant_without_a_database_is_refused);
     RUN(a_guest_stores_and_gets_through_the_canonical_abi);
-    th_engine_free(engine);
-    th_arena_free(&arena);
-    unlink(package);
-    free(package);
-    rmdir(tmpdir);
-    return check_summary();
+    return fixture_end();
 }

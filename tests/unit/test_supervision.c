@@ -8,143 +8,23 @@
  * ID DATA", "external ID") and never restarts anything itself, so whatever
  * restarts here is the runtime's policy. */
 #include <errno.h>
-#include <ftw.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "chain/chain.h"
-#include "check.h"
 #include "common/buf.h"
-#include "common/clock.h"
-#include "theater/theater.h"
+#include "rt_fixture.h"
 
-#define WORKER_WASM THEATER_BINARY_DIR "/tests/actors/rt_worker.wasm"
-#define SUPER_WASM THEATER_BINARY_DIR "/tests/actors/rt_super.wasm"
 #define INIT_EXPORT "theater:simple/actor#init"
 #define CHILD_ERROR "theater:simple/supervisor-handlers#handle-child-error"
 #define CHILD_EXTERNAL_STOP "theater:simple/supervisor-handlers#handle-child-external-stop"
-#define SETTLE_MS 60000
 
-static th_engine *engine;
-static char tmpdir[64];
-
-/* ---- Fixture --------------------------------------------------------------------------------- */
-
-/* Roots that fail log a line; expected here, so kept off the test output. */
-static void quiet_log(void *ud, const char *id, const char *name, const char *msg, size_t len)
-{
-    (void)ud, (void)id, (void)name, (void)msg, (void)len;
-}
-
-static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *format(const char *fmt, ...)
-{
-    va_list ap;
-    char *s = NULL;
-    va_start(ap, fmt);
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        abort(); /* out of memory: as th_xmalloc does */
-    return s;
-}
-
-typedef struct path {
-    char s[600];
-} path;
-
-static path write_file(const char *file, const char *text)
-{
-    path p;
-    snprintf(p.s, sizeof p.s, "%s/%s", tmpdir, file);
-    FILE *f = fopen(p.s, "w");
-    bool ok = f && fputs(text, f) != EOF;
-    if (f && fclose(f) != 0)
-        ok = false;
-    CHECK_REPORT_(ok, "cannot write %s", p.s);
-    return p;
-}
-
-/* `extra` is TOML before the handlers: top-level keys first, then tables. */
-static path worker_manifest(const char *file, const char *name, const char *extra)
-{
-    char *text = format("name = \"%s\"\nversion = \"0.1.0\"\npackage = \"%s\"\n%s\n"
-                        "[[handlers]]\ntype = \"message-server\"\n",
-                        name, WORKER_WASM, extra);
-    path p = write_file(file, text);
-    free(text);
-    return p;
-}
-
-static path super_manifest(const char *file, const char *name, const char *extra)
-{
-    char *text = format("name = \"%s\"\nversion = \"0.1.0\"\npackage = \"%s\"\n%s\n"
-                        "[[handlers]]\ntype = \"message-server\"\n"
-                        "[[handlers]]\ntype = \"supervisor\"\n",
-                        name, SUPER_WASM, extra);
-    path p = write_file(file, text);
-    free(text);
-    return p;
-}
-
-static bool spawn(th_runtime *rt, const path *p, char id[33])
-{
-    th_error err;
-    int rc = th_runtime_spawn(rt, p->s, NULL, 0, NULL, id, &err);
-    CHECK_REPORT_(rc == 0, "spawn %s: %s", p->s, err.msg);
-    if (rc)
-        id[0] = '\0';
-    return rc == 0;
-}
-
-static th_runtime *runtime_new(void)
-{
-    th_error err;
-    th_runtime *rt = th_runtime_new(engine, NULL, &err);
-    CHECK_REPORT_(rt != NULL, "th_runtime_new: %s", err.msg);
-    return rt;
-}
-
-/* The answer of a request that must succeed; "" (never NULL) when it did not. */
-static char *ask(th_runtime *rt, const char *id, const char *msg)
-{
-    uint8_t *resp = NULL;
-    size_t len = 0;
-    th_error err;
-    if (th_runtime_request(rt, id, (const uint8_t *)msg, strlen(msg), 0, &resp, &len, &err)) {
-        CHECK_REPORT_(false, "request %s of %.8s: %s", msg, id, err.msg);
-        return th_xstrdup("");
-    }
-    char *s = th_xmalloc(len + 1);
-    if (len)
-        memcpy(s, resp, len);
-    s[len] = '\0';
-    free(resp);
-    return s;
-}
+/* ---- Requests -------------------------------------------------------------------------------- */
 
 /* A supervisor op on a child: {"op":OP,"id":CHILD}. */
 static char *ask_about(th_runtime *rt, const char *sup, const char *op, const char *child)
 {
-    char *msg = format("{\"op\":\"%s\",\"id\":\"%s\"}", op, child);
-    char *resp = ask(rt, sup, msg);
-    free(msg);
-    return resp;
-}
-
-static void tell(th_runtime *rt, const char *id, const char *msg)
-{
-    th_error err;
-    CHECK_REPORT_(th_runtime_send(rt, id, (const uint8_t *)msg, strlen(msg), &err) == 0,
-                  "send %s to %.8s: %s", msg, id, err.msg);
-}
-
-static void settle(th_runtime *rt)
-{
-    CHECK_REPORT_(th_runtime_wait_idle(rt, SETTLE_MS), "the runtime was not idle within %d ms",
-                  SETTLE_MS);
+    return askf(rt, sup, "{\"op\":\"%s\",\"id\":\"%s\"}", op, child);
 }
 
 /* A child crashes; returns once its supervisor has done what it does. */
@@ -152,31 +32,6 @@ static void crash(th_runtime *rt, const char *id)
 {
     tell(rt, id, "{\"op\":\"crash\"}");
     settle(rt);
-}
-
-static th_actor_status status_of(th_runtime *rt, const char *id)
-{
-    th_actor_status st;
-    th_error err;
-    if (th_runtime_status(rt, id, &st, &err)) {
-        memset(&st, 0, sizeof st);
-        CHECK_REPORT_(false, "status of %s: %s", id, err.msg);
-    }
-    return st;
-}
-
-/* The supervisor's children in start order (its "children" answer). */
-static size_t children_of(th_runtime *rt, const char *sup, char ids[][33], size_t cap)
-{
-    char *resp = ask(rt, sup, "{\"op\":\"children\"}");
-    size_t n = 0;
-    if (strncmp(resp, "ok:", 3) == 0)
-        for (const char *p = resp + 3; *p && n < cap && strlen(p) >= 32; p += 32 + (p[32] == ',')) {
-            memcpy(ids[n], p, 32);
-            ids[n++][32] = '\0';
-        }
-    free(resp);
-    return n;
 }
 
 /* ---- Chains ---------------------------------------------------------------------------------- */
@@ -231,23 +86,6 @@ static size_t count_in(th_runtime *rt, const char *id, const char *line)
     return n;
 }
 
-static void copy_state(void *ud, const th_actor *actor)
-{
-    size_t len;
-    bool present;
-    const uint8_t *s = th_actor_state(actor, &len, &present);
-    if (present)
-        th_buf_append(ud, s, len);
-}
-
-static char *state_of(th_runtime *rt, const char *id)
-{
-    th_buf b = TH_BUF_INIT;
-    CHECK(th_runtime_with_actor(rt, id, copy_state, &b, NULL) == 0);
-    th_buf_cstr(&b);
-    return (char *)th_buf_take(&b, NULL);
-}
-
 /* How many of the supervisor's log lines begin with `prefix`. */
 static size_t told(th_runtime *rt, const char *sup, const char *prefix)
 {
@@ -264,14 +102,14 @@ static size_t told(th_runtime *rt, const char *sup, const char *prefix)
 /* Three children; the second crashes; `restarted` says which must restart. */
 static void check_strategy(const char *strategy, const bool restarted[3])
 {
-    th_runtime *rt = runtime_new();
+    th_runtime *rt = runtime_new(NULL);
     worker_manifest("child.toml", "child", "");
     char *extra = format("[supervisor]\nstrategy = \"%s\"\nintensity = 10\n"
                          "[[children]]\nmanifest = \"child.toml\"\n"
                          "[[children]]\nmanifest = \"child.toml\"\n"
                          "[[children]]\nmanifest = \"child.toml\"\n",
                          strategy);
-    path p = super_manifest("strategy.toml", "strategist", extra);
+    tmp_path p = super_manifest("strategy.toml", "strategist", extra);
     free(extra);
     char sup[33], kids[3][33];
     if (!rt || !spawn(rt, &p, sup) || children_of(rt, sup, kids, 3) != 3) {
@@ -326,13 +164,13 @@ TEST(rest_for_one_restarts_the_child_and_those_started_after_it)
  * stopped and let go rather than restarted. */
 TEST(one_for_all_lets_a_temporary_sibling_go)
 {
-    th_runtime *rt = runtime_new();
+    th_runtime *rt = runtime_new(NULL);
     worker_manifest("sib.toml", "sib", "");
-    path p = super_manifest("all.toml", "all",
-                            "[supervisor]\nstrategy = \"one-for-all\"\nintensity = 10\n"
-                            "[[children]]\nmanifest = \"sib.toml\"\n"
-                            "[[children]]\nmanifest = \"sib.toml\"\n"
-                            "[[children]]\nmanifest = \"sib.toml\"\nrestart = \"temporary\"\n");
+    tmp_path p = super_manifest("all.toml", "all",
+                                "[supervisor]\nstrategy = \"one-for-all\"\nintensity = 10\n"
+                                "[[children]]\nmanifest = \"sib.toml\"\n"
+                                "[[children]]\nmanifest = \"sib.toml\"\n"
+                                "[[children]]\nmanifest = \"sib.toml\"\nrestart = \"temporary\"\n");
     char sup[33], k[3][33];
     if (rt && spawn(rt, &p, sup) && children_of(rt, sup, k, 3) == 3) {
         crash(rt, k[1]);
@@ -355,15 +193,16 @@ TEST(one_for_all_lets_a_temporary_sibling_go)
 
 TEST(permanent_transient_and_temporary_children)
 {
-    th_runtime *rt = runtime_new();
+    th_runtime *rt = runtime_new(NULL);
     worker_manifest("perm.toml", "perm", "");
     worker_manifest("trans.toml", "trans", "");
     worker_manifest("temp.toml", "temp", "");
-    path p = super_manifest("types.toml", "typed",
-                            "[supervisor]\nintensity = 10\n"
-                            "[[children]]\nmanifest = \"perm.toml\"\nrestart = \"permanent\"\n"
-                            "[[children]]\nmanifest = \"trans.toml\"\nrestart = \"transient\"\n"
-                            "[[children]]\nmanifest = \"temp.toml\"\nrestart = \"temporary\"\n");
+    tmp_path p =
+        super_manifest("types.toml", "typed",
+                       "[supervisor]\nintensity = 10\n"
+                       "[[children]]\nmanifest = \"perm.toml\"\nrestart = \"permanent\"\n"
+                       "[[children]]\nmanifest = \"trans.toml\"\nrestart = \"transient\"\n"
+                       "[[children]]\nmanifest = \"temp.toml\"\nrestart = \"temporary\"\n");
     char sup[33], k[3][33];
     if (!rt || !spawn(rt, &p, sup) || children_of(rt, sup, k, 3) != 3) {
         CHECK(false);
@@ -408,9 +247,9 @@ TEST(permanent_transient_and_temporary_children)
  * temporary. */
 TEST(a_parent_without_a_supervisor_table_is_only_notified)
 {
-    th_runtime *rt = runtime_new();
+    th_runtime *rt = runtime_new(NULL);
     worker_manifest("plain-kid.toml", "kid", "");
-    path p = super_manifest("plain.toml", "notified", "");
+    tmp_path p = super_manifest("plain.toml", "notified", "");
     char sup[33];
     if (rt && spawn(rt, &p, sup)) {
         char *resp = ask(rt, sup, "{\"op\":\"spawn\",\"manifest\":\"plain-kid.toml\"}");
@@ -430,12 +269,12 @@ TEST(a_parent_without_a_supervisor_table_is_only_notified)
 
 static void check_restart_from(const char *from, const char *state_after, size_t inits)
 {
-    th_runtime *rt = runtime_new();
+    th_runtime *rt = runtime_new(NULL);
     worker_manifest("kept.toml", "kept", "");
     char *extra = format("[supervisor]\nrestart_from = \"%s\"\n"
                          "[[children]]\nmanifest = \"kept.toml\"\ninitial_state = '\"seed\"'\n",
                          from);
-    path p = super_manifest("from.toml", "restarter", extra);
+    tmp_path p = super_manifest("from.toml", "restarter", extra);
     free(extra);
     char sup[33], kid[1][33];
     if (rt && spawn(rt, &p, sup) && children_of(rt, sup, kid, 1) == 1) {
@@ -475,10 +314,10 @@ TEST(restart_from_init_resets_the_state_and_runs_init_again)
 
 TEST(a_child_stopped_from_outside_is_told_and_not_restarted)
 {
-    th_runtime *rt = runtime_new();
+    th_runtime *rt = runtime_new(NULL);
     worker_manifest("stoppable.toml", "stoppable", "");
-    path p = super_manifest("ext.toml", "watcher",
-                            "[supervisor]\n[[children]]\nmanifest = \"stoppable.toml\"\n");
+    tmp_path p = super_manifest("ext.toml", "watcher",
+                                "[supervisor]\n[[children]]\nmanifest = \"stoppable.toml\"\n");
     char sup[33], kid[1][33];
     th_error err;
     if (rt && spawn(rt, &p, sup) && children_of(rt, sup, kid, 1) == 1) {
@@ -507,11 +346,11 @@ TEST(a_child_stopped_from_outside_is_told_and_not_restarted)
 
 TEST(a_stopping_supervisor_stops_its_children)
 {
-    th_runtime *rt = runtime_new();
+    th_runtime *rt = runtime_new(NULL);
     worker_manifest("led.toml", "led", "");
-    path p = super_manifest("leader.toml", "leader",
-                            "[supervisor]\n[[children]]\nmanifest = \"led.toml\"\n"
-                            "[[children]]\nmanifest = \"led.toml\"\n");
+    tmp_path p = super_manifest("leader.toml", "leader",
+                                "[supervisor]\n[[children]]\nmanifest = \"led.toml\"\n"
+                                "[[children]]\nmanifest = \"led.toml\"\n");
     char sup[33], kids[2][33];
     th_error err;
     if (rt && spawn(rt, &p, sup) && children_of(rt, sup, kids, 2) == 2) {
@@ -546,10 +385,10 @@ static bool tree_new(tree *t, unsigned root_intensity)
     char *extra = format("[supervisor]\nintensity = %u\nperiod = 60\n"
                          "[[children]]\nmanifest = \"mid.toml\"\n",
                          root_intensity);
-    path p = super_manifest("root.toml", "root", extra);
+    tmp_path p = super_manifest("root.toml", "root", extra);
     free(extra);
     char one[1][33];
-    t->rt = runtime_new();
+    t->rt = runtime_new(NULL);
     if (!t->rt || !spawn(t->rt, &p, t->root) || children_of(t->rt, t->root, one, 1) != 1)
         return false;
     memcpy(t->mid, one[0], 33);
@@ -675,11 +514,11 @@ static bool host_fixture_new(host_fixture *f)
     char *text = format("name = \"greedy\"\nversion = \"1\"\npackage = \"%s\"\n"
                         "[[handlers]]\ntype = \"message-server\"\n[[handlers]]\ntype = \"store\"\n",
                         WORKER_WASM);
-    write_file("kids/greedy.toml", text);
+    write_in_tmp("kids/greedy.toml", text);
     free(text);
-    path p = super_manifest("host.toml", "host", "[supervisor]\n");
-    path o = worker_manifest("outsider.toml", "outsider", "");
-    f->rt = runtime_new();
+    tmp_path p = super_manifest("host.toml", "host", "[supervisor]\n");
+    tmp_path o = worker_manifest("outsider.toml", "outsider", "");
+    f->rt = runtime_new(NULL);
     return f->rt && spawn(f->rt, &p, f->sup) && spawn(f->rt, &o, f->other);
 }
 
@@ -735,9 +574,9 @@ TEST(a_declared_child_that_cannot_start_fails_its_parents_spawn)
 {
     host_fixture f;
     if (host_fixture_new(&f)) {
-        path p = super_manifest("bad-parent.toml", "bad-parent",
-                                "[[children]]\nmanifest = \"kids/kid.toml\"\n"
-                                "[[children]]\nmanifest = \"kids/greedy.toml\"\n");
+        tmp_path p = super_manifest("bad-parent.toml", "bad-parent",
+                                    "[[children]]\nmanifest = \"kids/kid.toml\"\n"
+                                    "[[children]]\nmanifest = \"kids/greedy.toml\"\n");
         char id[33];
         th_error err;
         CHECK_EQ_INT(th_runtime_spawn(f.rt, p.s, NULL, 0, NULL, id, &err), -1);
@@ -829,26 +668,10 @@ TEST(list_stop_restart_and_inspect_children)
     th_runtime_free(f.rt);
 }
 
-static int remove_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
 int main(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/theater-test-supervision-XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
+    if (!fixture_start("supervision", runtime_engine_options(0)))
         return 1;
-    }
-    th_error err;
-    th_engine_options opts = {.cache_dir = THEATER_BINARY_DIR "/test-cache", .log = quiet_log};
-    engine = th_engine_new(&opts, &err);
-    if (!engine) {
-        fprintf(stderr, "engine: %s\n", err.msg);
-        return 1;
-    }
     RUN(one_for_one_restarts_only_the_child_that_failed);
     RUN(one_for_all_restarts_every_child);
     RUN(rest_for_one_restarts_the_child_and_those_started_after_it);
@@ -865,7 +688,5 @@ int main(void)
     RUN(spawn_resolves_relative_paths_and_refuses_bad_ones);
     RUN(a_declared_child_that_cannot_start_fails_its_parents_spawn);
     RUN(list_stop_restart_and_inspect_children);
-    th_engine_free(engine);
-    nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    return check_summary();
+    return fixture_end();
 }
