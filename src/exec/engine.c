@@ -18,6 +18,30 @@
 #include "exec/instance.h"
 #include "exec/module.h"
 
+/* A package file already loaded, known by what stat says of it: spawning
+ * the same file again need not read and hash it (for a large package, such
+ * as a JavaScript actor's, that is most of a spawn). Any change to the file
+ * changes its size, mtime or ctime (ns), or its inode when replaced. */
+typedef struct th_package_file {
+    struct th_package_file *next;
+    char *path;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime, ctime;
+    th_module *module;
+} th_package_file;
+
+static void free_files(th_engine *engine)
+{
+    for (th_package_file *f = engine->files, *next; f; f = next) {
+        next = f->next;
+        free(f->path);
+        free(f);
+    }
+    engine->files = NULL;
+}
+
 const char *th_version(void)
 {
     return THEATER_VERSION " (wasmtime 48.0.8)";
@@ -165,6 +189,11 @@ th_engine *th_engine_new(const th_engine_options *opts, th_error *err)
         th_error_set(err, "cannot start the epoch ticker thread");
         pthread_cond_destroy(&engine->wake);
         pthread_mutex_destroy(&engine->ticker_lock);
+        for (th_package_file *f = engine->files, *next; f; f = next) {
+            next = f->next;
+            free(f->path);
+            free(f);
+        }
         pthread_mutex_destroy(&engine->modules_lock);
         goto fail;
     }
@@ -196,6 +225,7 @@ void th_engine_free(th_engine *engine)
     wasm_engine_delete(engine->wasm);
     pthread_cond_destroy(&engine->wake);
     pthread_mutex_destroy(&engine->ticker_lock);
+    free_files(engine);
     pthread_mutex_destroy(&engine->modules_lock);
     free(engine->cache_dir);
     free(engine);
@@ -268,13 +298,58 @@ th_module *th_engine_load_module_bytes(th_engine *engine, const uint8_t *wasm, s
     return m;
 }
 
+static bool same_file(const th_package_file *f, const char *path, const struct stat *st)
+{
+    return f->dev == st->st_dev && f->ino == st->st_ino && f->size == st->st_size &&
+           f->mtime.tv_sec == st->st_mtim.tv_sec && f->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+           f->ctime.tv_sec == st->st_ctim.tv_sec && f->ctime.tv_nsec == st->st_ctim.tv_nsec &&
+           strcmp(f->path, path) == 0;
+}
+
+static th_module *known_file(th_engine *engine, const char *path, const struct stat *st)
+{
+    pthread_mutex_lock(&engine->modules_lock);
+    th_package_file *f = engine->files;
+    while (f && !same_file(f, path, st))
+        f = f->next;
+    pthread_mutex_unlock(&engine->modules_lock);
+    return f ? f->module : NULL;
+}
+
+static void remember_file(th_engine *engine, const char *path, const struct stat *st, th_module *m)
+{
+    th_package_file *f = th_xcalloc(1, sizeof *f);
+    f->path = th_xstrdup(path);
+    f->dev = st->st_dev;
+    f->ino = st->st_ino;
+    f->size = st->st_size;
+    f->mtime = st->st_mtim;
+    f->ctime = st->st_ctim;
+    f->module = m;
+    pthread_mutex_lock(&engine->modules_lock);
+    f->next = engine->files;
+    engine->files = f;
+    pthread_mutex_unlock(&engine->modules_lock);
+}
+
 th_module *th_engine_load_module(th_engine *engine, const char *path, th_error *err)
 {
+    struct stat before, after;
+    bool known = stat(path, &before) == 0 && S_ISREG(before.st_mode);
+    th_module *m = known ? known_file(engine, path, &before) : NULL;
+    if (m)
+        return m;
     uint8_t *wasm = NULL;
     size_t len = 0;
     if (read_file(path, &wasm, &len, err))
         return NULL;
-    th_module *m = th_engine_load_module_bytes(engine, wasm, len, path, err);
+    m = th_engine_load_module_bytes(engine, wasm, len, path, err);
     free(wasm);
+    /* Only a file that did not change while it was read is remembered. */
+    if (m && known && stat(path, &after) == 0 && before.st_ino == after.st_ino &&
+        before.st_size == after.st_size && before.st_mtim.tv_sec == after.st_mtim.tv_sec &&
+        before.st_mtim.tv_nsec == after.st_mtim.tv_nsec &&
+        before.st_ctim.tv_nsec == after.st_ctim.tv_nsec)
+        remember_file(engine, path, &before, m);
     return m;
 }

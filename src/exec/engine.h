@@ -32,8 +32,9 @@ struct th_engine {
     pthread_mutex_t ticker_lock; /* guards stop_ticker */
     pthread_cond_t wake;
     bool stop_ticker;
-    pthread_mutex_t modules_lock; /* guards modules; held while compiling */
-    th_module *modules;           /* loaded modules, a singly linked list */
+    pthread_mutex_t modules_lock;  /* guards modules; held while compiling */
+    th_module *modules;            /* loaded modules, a singly linked list */
+    struct th_package_file *files; /* which file held which module (guarded by modules_lock) */
 };
 
 /* Loads a package: from the in-process table, else the on-disk cache of
