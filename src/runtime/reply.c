@@ -51,6 +51,7 @@ static void answer(th_reply *r, bool ok, bool accepted, const uint8_t *data, siz
         }
         if (error)
             snprintf(r->error, sizeof r->error, "%s", error);
+        atomic_store(&r->answered, true);
         pthread_cond_broadcast(&r->done_cond);
     }
     pthread_mutex_unlock(&r->lock);
@@ -77,8 +78,16 @@ void th_reply_fail(th_reply *r, const char *fmt, ...)
     answer(r, false, false, NULL, 0, false, msg);
 }
 
+/* How long a waiter spins before it sleeps: an actor's answer often comes
+ * within a few microseconds, sooner than a sleeping thread can be woken. */
+#define SPIN_NS 20000
+
 bool th_reply_wait(th_reply *r, uint32_t timeout_ms)
 {
+    int64_t spin_until = th_monotonic_ns() + SPIN_NS;
+    while (!atomic_load_explicit(&r->answered, memory_order_acquire) &&
+           th_monotonic_ns() < spin_until)
+        __builtin_ia32_pause();
     struct timespec deadline = th_deadline_ms(timeout_ms);
     pthread_mutex_lock(&r->lock);
     while (!r->done) {

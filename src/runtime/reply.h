@@ -7,6 +7,7 @@
 #define TH_RUNTIME_REPLY_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@ typedef struct th_reply {
     pthread_cond_t done_cond;
     int refs;
     bool done;
+    atomic_bool answered; /* `done`, readable without the lock: for a brief spin */
     bool ok;
     bool accepted; /* channel opens: the actor accepted */
     bool has_data;

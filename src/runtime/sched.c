@@ -44,6 +44,9 @@ struct th_sched {
 
 static _Thread_local worker *current;
 
+/* How long an idle worker spins before it sleeps. */
+#define SPIN_NS 20000
+
 bool th_sched_on_worker(void)
 {
     return current != NULL;
@@ -163,6 +166,15 @@ static bool surplus(worker *self)
 static void sleep_until_woken(worker *self)
 {
     th_sched *s = self->sched;
+    /* Spin a little first: work often comes back within microseconds (the
+     * answer to a request, the next message of a conversation), sooner
+     * than a sleeping thread is woken. */
+    int64_t spin_until = th_monotonic_ns() + SPIN_NS;
+    while (!surplus(self) && !any_queued(s) && !atomic_load(&s->stopping) &&
+           th_monotonic_ns() < spin_until)
+        __builtin_ia32_pause();
+    if (!surplus(self) && any_queued(s))
+        return;
     pthread_mutex_lock(&self->lock);
     atomic_store(&self->sleeping, true);
     atomic_fetch_add(&s->n_sleeping, 1);
