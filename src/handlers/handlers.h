@@ -8,6 +8,11 @@
 
 typedef struct th_cell th_cell;
 
+/* Sets *result to err(message) — the WIT result's error case, for every
+ * failure the guest is meant to see — and returns 0 (result.c). */
+int th_host_err(th_arena *a, th_val **result, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Per-actor services of the handlers (services.c): started when an actor in
  * a runtime starts (spawn, resume, restart; -1 with err fails the start),
  * stopped when it stops or restarts. */

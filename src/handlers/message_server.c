@@ -11,47 +11,32 @@
 #include "handlers/handlers.h"
 #include "runtime/runtime.h"
 
-static int fail(th_arena *a, th_val **result, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(th_arena *a, th_val **result, const char *fmt, ...)
-{
-    char msg[600];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    size_t len = n < 0 ? 0 : (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1;
-    *result = th_val_err(a, th_val_string(a, msg, len));
-    return 0;
-}
-
 /* The receiving actor by id, if it takes this kind of mail; else an error
  * result naming what is wrong. */
 static th_cell *target(th_actor *actor, const th_val *id, th_msg_kind kind, th_arena *a,
                        th_val **result)
 {
     if (!actor->cell) {
-        fail(a, result, "actor '%.*s' is not reachable: this actor runs outside a runtime",
-             (int)(id->bytes.len > 64 ? 64 : id->bytes.len), (const char *)id->bytes.ptr);
+        th_host_err(a, result, "actor '%.*s' is not reachable: this actor runs outside a runtime",
+                    (int)(id->bytes.len > 64 ? 64 : id->bytes.len), (const char *)id->bytes.ptr);
         return NULL;
     }
     th_cell *cell = th_runtime_lookup(actor->cell->rt, (const char *)id->bytes.ptr, id->bytes.len);
     th_error err;
     if (!cell)
-        fail(a, result, "no actor with id '%.*s'", (int)(id->bytes.len > 64 ? 64 : id->bytes.len),
-             (const char *)id->bytes.ptr);
+        th_host_err(a, result, "no actor with id '%.*s'",
+                    (int)(id->bytes.len > 64 ? 64 : id->bytes.len), (const char *)id->bytes.ptr);
     else if (th_cell_accepts(cell, kind, &err))
-        return fail(a, result, "%s", err.msg), NULL;
+        return th_host_err(a, result, "%s", err.msg), NULL;
     return cell;
 }
 
 static int push_failed(th_cell *to, th_push_result r, th_arena *a, th_val **result)
 {
     if (r == TH_PUSH_FULL)
-        return fail(a, result, "the mailbox of %s (%s) is full (%u messages)", th_cell_name(to),
-                    to->id, to->capacity);
-    return fail(a, result, "actor %s (%s) has stopped", th_cell_name(to), to->id);
+        return th_host_err(a, result, "the mailbox of %s (%s) is full (%u messages)",
+                           th_cell_name(to), to->id, to->capacity);
+    return th_host_err(a, result, "actor %s (%s) has stopped", th_cell_name(to), to->id);
 }
 
 static th_msg *message_from(th_actor *actor, th_msg_kind kind, const th_val *bytes)
@@ -85,7 +70,7 @@ static th_reply *ask(th_actor *actor, th_cell *to, th_msg *m, th_arena *a, th_va
     th_cell *self = actor->cell;
     if (to == self) {
         th_msg_free(m);
-        fail(a, result, "an actor cannot wait on itself (it handles one message at a time)");
+        th_host_err(a, result, "an actor cannot wait on itself (it handles one message at a time)");
         return NULL;
     }
     th_reply *reply = th_reply_new();
@@ -103,7 +88,8 @@ static th_reply *ask(th_actor *actor, th_cell *to, th_msg *m, th_arena *a, th_va
     th_cell_wait_end(self);
     if (!answered) {
         th_reply_release(reply);
-        fail(a, result, "no answer from %s (%s) within %u ms", th_cell_name(to), to->id, timeout);
+        th_host_err(a, result, "no answer from %s (%s) within %u ms", th_cell_name(to), to->id,
+                    timeout);
         return NULL;
     }
     return reply;
@@ -123,7 +109,7 @@ int th_host_message_request(th_actor *actor, const th_val *params, th_arena *a, 
     if (reply->ok)
         *result = th_val_ok(a, th_val_bytes(a, reply->data, reply->len));
     else
-        fail(a, result, "%s", reply->error);
+        th_host_err(a, result, "%s", reply->error);
     th_reply_release(reply);
     return 0;
 }
@@ -147,11 +133,11 @@ int th_host_message_open_channel(th_actor *actor, const th_val *params, th_arena
         return 0;
     }
     if (!reply->ok) {
-        fail(a, result, "%s", reply->error);
+        th_host_err(a, result, "%s", reply->error);
     } else if (!reply->accepted) {
-        fail(a, result, "%s (%s) refused the channel%s%.*s", th_cell_name(to), to->id,
-             reply->has_data ? ": " : "", reply->has_data ? (int)reply->len : 0,
-             reply->has_data ? (const char *)reply->data : "");
+        th_host_err(a, result, "%s (%s) refused the channel%s%.*s", th_cell_name(to), to->id,
+                    reply->has_data ? ": " : "", reply->has_data ? (int)reply->len : 0,
+                    reply->has_data ? (const char *)reply->data : "");
     } else {
         *result = th_val_ok(a, th_val_string(a, id, 32));
         if (reply->has_data) { /* the acceptor's first word comes as a channel message */
@@ -173,15 +159,15 @@ static bool my_channel(th_actor *actor, const th_val *id, th_channel *ch, th_are
     const char *p = (const char *)id->bytes.ptr;
     int shown = (int)(id->bytes.len > 64 ? 64 : id->bytes.len);
     if (!actor->cell || !th_channel_get(actor->cell->rt, p, id->bytes.len, ch)) {
-        fail(a, result, "no channel with id '%.*s'", shown, p);
+        th_host_err(a, result, "no channel with id '%.*s'", shown, p);
         return false;
     }
     if (ch->opener != actor->cell && ch->acceptor != actor->cell) {
-        fail(a, result, "channel '%.*s' is not this actor's", shown, p);
+        th_host_err(a, result, "channel '%.*s' is not this actor's", shown, p);
         return false;
     }
     if (!ch->open) {
-        fail(a, result, "channel '%.*s' is not open yet", shown, p);
+        th_host_err(a, result, "channel '%.*s' is not open yet", shown, p);
         return false;
     }
     return true;

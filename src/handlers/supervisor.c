@@ -12,21 +12,6 @@
 #include "handlers/handlers.h"
 #include "runtime/runtime.h"
 
-static int fail(th_arena *a, th_val **result, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(th_arena *a, th_val **result, const char *fmt, ...)
-{
-    char msg[1100];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    size_t len = n < 0 ? 0 : (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1;
-    *result = th_val_err(a, th_val_string(a, msg, len));
-    return 0;
-}
-
 /* The calling supervisor's child by id, or an error result. */
 static th_cell *child_of(th_actor *actor, const th_val *id, th_arena *a, th_val **result)
 {
@@ -34,8 +19,8 @@ static th_cell *child_of(th_actor *actor, const th_val *id, th_arena *a, th_val 
         actor->cell ? th_cell_find_child(actor->cell, (const char *)id->bytes.ptr, id->bytes.len)
                     : NULL;
     if (!child)
-        fail(a, result, "'%.*s' is not a child of this actor",
-             (int)(id->bytes.len > 64 ? 64 : id->bytes.len), (const char *)id->bytes.ptr);
+        th_host_err(a, result, "'%.*s' is not a child of this actor",
+                    (int)(id->bytes.len > 64 ? 64 : id->bytes.len), (const char *)id->bytes.ptr);
     return child;
 }
 
@@ -58,11 +43,11 @@ int th_host_supervisor_spawn(th_actor *actor, const th_val *params, th_arena *a,
 {
     (void)err;
     if (!actor->cell)
-        return fail(a, result, "spawning needs a runtime: this actor runs on its own");
+        return th_host_err(a, result, "spawning needs a runtime: this actor runs on its own");
     const th_val *path = &params->list.items[0];
     const th_val *state = &params->list.items[1];
     if (memchr(path->bytes.ptr, '\0', path->bytes.len))
-        return fail(a, result, "the manifest path contains a NUL byte");
+        return th_host_err(a, result, "the manifest path contains a NUL byte");
     char *given = th_xmemdup(path->bytes.ptr, path->bytes.len + 1);
     given[path->bytes.len] = '\0';
     char *resolved = resolve(actor->manifest, given);
@@ -71,14 +56,14 @@ int th_host_supervisor_spawn(th_actor *actor, const th_val *params, th_arena *a,
     th_manifest *m = th_manifest_load(resolved, &e);
     free(resolved);
     if (!m)
-        return fail(a, result, "%s", e.msg);
+        return th_host_err(a, result, "%s", e.msg);
     const th_val *bytes = state->var.disc == 1 ? state->var.payload : NULL;
     th_cell *parent = actor->cell;
     th_cell *child = th_runtime_spawn_cell(parent->rt, m, bytes ? bytes->bytes.ptr : NULL,
                                            bytes ? bytes->bytes.len : 0, bytes != NULL, parent,
                                            parent->manifest->supervisor.restart, &e);
     if (!child)
-        return fail(a, result, "%s", e.msg);
+        return th_host_err(a, result, "%s", e.msg);
     *result = th_val_ok(a, th_val_string(a, child->id, 32));
     return 0;
 }
