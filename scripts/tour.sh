@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make run`: runs the example actors and prints their chains, so that a new
 # user sees Theater working within a minute of cloning it: one actor, then
-# actors talking (ping-pong), supervised (supervisor) and on channels (chat).
+# actors talking (ping-pong), supervised (supervisor) and on channels (chat);
+# then starts a server with example actors and prints what to try next,
+# leaving it running until Ctrl-C when run from a terminal.
 set -uo pipefail
 build="${1:-build}"
 theater="$build/theater"
@@ -66,16 +68,49 @@ id="$(sqlite3 "$data/theater.db" "select id from actors where name = 'counter'" 
 rm -rf "$data"
 
 echo
+bold "Theater as a service: a server, managed by the same binary."
+home="$(mktemp -d /tmp/theater-server.XXXXXX)"
+export THEATER_HOME="$home"    # the CLI finds the server's socket there
+"$theater" server --data "$home" --listen "" 2> "$home/server.log" &
+server=$!
+for _ in $(seq 100); do [[ -S "$home/theater.sock" ]] && break; sleep 0.1; done
+if [[ ! -S "$home/theater.sock" ]]; then
+    echo "the server did not start:"; cat "$home/server.log"
+else
+    step "$theater" start examples/http-counter/manifest.toml
+    step "$theater" start examples/supervisor/supervisor.toml
+    step "$theater" tree
+    if command -v curl > /dev/null; then
+        step curl -s -w '\n' -X POST localhost:8080/inc
+    fi
+    step "$theater" list
+fi
+
+echo
 bold "Try next:"
-cat <<'TRY'
-  build/theater run examples/counter/manifest.toml --send '{"op":"inc"}' --request '{"op":"get"}' --json
-  build/theater run examples/crasher/manifest.toml --send '{"op":"bomb"}'    # memory limit
-  build/theater run examples/crasher/manifest.toml --send '{"op":"deep"}'    # stack overflow
-  build/theater run examples/counter/manifest.toml --data ~/.theater --send '{"op":"inc"}'
-  build/theater chain show ID --data ~/.theater      # ID: any unique prefix of the actor id
-  build/theater run examples/chat/lobby.toml --request '{"op":"demo"}' --json
-  build/examples/embed_example    # the runtime inside a C program (examples/embed)
-  cat examples/README.md          # every example, and what it shows
-  build/theater run --help
-  make test        # the whole test suite, then again under ASan+UBSan
+cat <<TRY
+  export THEATER_HOME=$home            # talk to this tour's server (its data directory)
+  build/theater list                             # the actors it runs
+  curl -X POST localhost:8080/inc                # the http-counter; then: curl localhost:8080/
+  build/theater events ID --follow               # ID: any unique prefix of an actor id
+  build/theater request ID '{"op":"status"}'     # the supervisor's status
+  build/theater start examples/counter/manifest.toml --follow
+  build/theater shutdown                         # stops every actor, flushes the chains
+  build/theater run examples/chat/lobby.toml --request '{"op":"demo"}'
+  build/theater new hello && build/theater build hello   # your first actor (README)
+  cat examples/README.md                         # every example, and what it shows
+  make test                                      # the tests, then again under ASan+UBSan
 TRY
+if [[ -n "${server:-}" ]] && kill -0 "$server" 2> /dev/null; then
+    if [[ -t 0 ]]; then
+        echo
+        bold "The server runs until Ctrl-C here (or \`theater shutdown\` elsewhere); its log: $home/server.log"
+        trap 'kill -TERM "$server" 2> /dev/null' INT
+        wait "$server"
+        echo "server stopped (exit status $?); its chains are in $home"
+    else
+        "$theater" shutdown > /dev/null
+        wait "$server"
+        echo "(not a terminal: the tour's server was shut down; its chains are in $home)"
+    fi
+fi
