@@ -805,6 +805,9 @@ int th_server_run(const th_server_options *opts, th_error *err)
     ro.db = srv->db;
     if (!(srv->rt = th_runtime_new(srv->engine, &ro, err)))
         goto out;
+    /* Before listening: a client that can connect sees every actor that
+     * was running, not a runtime still bringing them back. */
+    resume_running(srv);
     const char *listen = opts->listen ? opts->listen : "127.0.0.1:9000";
     char sock[4200];
     snprintf(sock, sizeof sock, "%s/theater.sock", opts->data_dir);
@@ -821,7 +824,6 @@ int th_server_run(const th_server_options *opts, th_error *err)
     srv->sigint.data = srv->sigterm.data = srv;
     uv_signal_start(&srv->sigint, on_signal, SIGINT);
     uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
-    resume_running(srv);
     th_server_log(srv, TH_LOG_INFO, "listening on %s%s%s (data %s)", *listen ? listen : "",
                   *listen && *socket_path ? " and " : "", *socket_path ? socket_path : "",
                   opts->data_dir);

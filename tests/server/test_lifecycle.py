@@ -13,6 +13,7 @@ What a phase learns for the next one is kept in THEATER_WORK/lifecycle.json.
 """
 
 import json
+import time
 import os
 import sqlite3
 import subprocess
@@ -50,6 +51,11 @@ def prepare(ctx, c):
             c.eq(got, {"response": {"count": want}}, "before the kill: count")
         conn.call("StopActor", actor=stopped)
         save(ctx, {"a": a, "b": b, "stopped": stopped, "counts": {a: 5, b: 112}})
+    # The server runs with durability `batch`: what was acknowledged is on
+    # disk within 10 ms (docs/storage.md). Wait well past that before the
+    # kill -9 that follows, so "resumed with its last state" is what batch
+    # durability promises, not a race with the group commit.
+    time.sleep(0.3)
 
 
 def resumed(ctx, c):
