@@ -280,7 +280,8 @@ int th_runtime_request(th_runtime *rt, const char *id, const uint8_t *msg, size_
  * restart it. */
 int th_runtime_stop(th_runtime *rt, const char *id, th_error *err);
 /* Restarts an actor (stopped or not) from its last state, or re-runs init
- * when `reinit`; returns once the restart is ordered. */
+ * when `reinit`; returns once it runs again (after its call in progress),
+ * or -1 with why it could not. */
 int th_runtime_restart(th_runtime *rt, const char *id, bool reinit, th_error *err);
 
 /* Called for every event an actor appends, on the thread running the

@@ -104,7 +104,7 @@ int th_host_supervisor_restart_child(th_actor *actor, const th_val *params, th_a
     th_cell *child = child_of(actor, &params->list.items[0], a, result);
     if (!child)
         return 0;
-    th_cell_order_restart(child, actor->manifest->supervisor.restart_from);
+    th_cell_order_restart(child, actor->manifest->supervisor.restart_from, NULL);
     *result = th_val_ok(a, NULL);
     return 0;
 }

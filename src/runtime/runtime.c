@@ -573,8 +573,13 @@ int th_runtime_restart(th_runtime *rt, const char *id, bool reinit, th_error *er
     th_cell *cell = th_runtime_find(rt, id, err);
     if (!cell)
         return -1;
-    th_cell_order_restart(cell, reinit ? TH_RESTART_FROM_INIT : TH_RESTART_FROM_LAST_STATE);
-    return 0;
+    th_reply *reply = th_reply_new();
+    th_cell_order_restart(cell, reinit ? TH_RESTART_FROM_INIT : TH_RESTART_FROM_LAST_STATE, reply);
+    /* Bounded by the call in progress (its time limit) and init's. */
+    th_reply_wait(reply, 0);
+    int rc = reply->ok ? 0 : th_error_set(err, "%s", reply->error);
+    th_reply_release(reply);
+    return rc;
 }
 
 /* ---- Looking at actors --------------------------------------------------------------------------

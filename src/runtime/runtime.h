@@ -85,8 +85,9 @@ int th_cell_accepts(const th_cell *cell, th_msg_kind kind, th_error *err);
 void th_supervise_child_exit(th_cell *parent, th_msg *m);
 /* Restarts the cell's actor in its own turn (a RESTART message). */
 void th_cell_restart(th_cell *cell, th_restart_from from);
-/* Orders a restart: the cell restarts in its own turn. */
-void th_cell_order_restart(th_cell *cell, th_restart_from from);
+/* Orders a restart: the cell restarts in its own turn, then answers
+ * `reply` (may be NULL): ok once running again, else why not. */
+void th_cell_order_restart(th_cell *cell, th_restart_from from, th_reply *reply);
 /* Orders a stop after the current call. */
 void th_cell_order_stop(th_cell *cell, th_exit_cause cause, th_reply *reply);
 void th_cell_add_child(th_cell *parent, th_cell *child);

@@ -75,10 +75,11 @@ void th_cell_order_stop(th_cell *cell, th_exit_cause cause, th_reply *reply)
     th_msg_free(m);
 }
 
-void th_cell_order_restart(th_cell *cell, th_restart_from from)
+void th_cell_order_restart(th_cell *cell, th_restart_from from, th_reply *reply)
 {
     th_msg *m = th_msg_new(TH_MSG_RESTART, NULL, 0);
     m->from = from;
+    m->reply = reply;
     if (th_mailbox_push(cell, m, true) != TH_PUSH_OK)
         th_mailbox_reopen(cell, m); /* stopped: its mailbox opens again */
 }
@@ -123,7 +124,7 @@ void th_cell_restart(th_cell *cell, th_restart_from from)
             th_cell_remove_child(cell, child);
             continue;
         }
-        th_cell_order_restart(child, child_from);
+        th_cell_order_restart(child, child_from, NULL);
         i++;
     }
 }
@@ -209,7 +210,7 @@ static void restart_siblings(th_cell *parent, th_cell *child, size_t from_index,
             th_cell_remove_child(parent, c);
             continue;
         }
-        th_cell_order_restart(c, from);
+        th_cell_order_restart(c, from, NULL);
         i++;
     }
 }
@@ -239,7 +240,7 @@ void th_supervise_child_exit(th_cell *parent, th_msg *m)
     size_t at = child_index(parent, child);
     switch (parent->manifest->supervisor.strategy) {
     case TH_STRATEGY_ONE_FOR_ONE:
-        th_cell_order_restart(child, from);
+        th_cell_order_restart(child, from, NULL);
         break;
     case TH_STRATEGY_ONE_FOR_ALL:
         restart_siblings(parent, child, 0, from);

@@ -259,6 +259,14 @@ static void deliver(th_cell *cell, th_msg *m)
     switch (m->kind) {
     case TH_MSG_RESTART:
         th_cell_restart(cell, m->from);
+        if (m->reply && !cell->actor->stopped) {
+            th_reply_ok(m->reply, NULL, 0, false);
+            m->reply = NULL;
+        } else if (m->reply) {
+            th_reply_fail(m->reply, "actor %s (%s) did not restart: %s", th_cell_name(cell),
+                          cell->id, cell->exit_reason);
+            m->reply = NULL;
+        }
         return;
     case TH_MSG_STOP:
         if (alive)

@@ -696,7 +696,7 @@ TEST(a_restart_serves_again_on_the_same_port_and_releases_waiting_requests)
     for (int i = 0; i < 2; i++)
         client_start(&c[i], port, "POST", "/inc");
     CHECK(mailbox_reaches(rt, id, 1));
-    th_cell_order_restart(th_runtime_find(rt, id, NULL), TH_RESTART_FROM_LAST_STATE);
+    th_cell_order_restart(th_runtime_find(rt, id, NULL), TH_RESTART_FROM_LAST_STATE, NULL);
     int64_t t0 = th_monotonic_ns();
     hold_end(&h);
     for (int i = 0; i < 2; i++) {
