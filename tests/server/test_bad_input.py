@@ -227,6 +227,14 @@ def out_of_range_values(ctx):
         resp = conn.request("RequestActorMessage", actor=a, message={}, timeout_ms=10 ** 12)
         c.error(resp, "bad_request", "timeout_ms of 30 years", mentions="'timeout_ms'")
         c.success(conn.request("GetActorEvents", actor=a, limit=100000), "limit at its maximum")
+        # message_base64: only real base64, and not together with message
+        for bad in ("not base64!", "QUJD=", "QQ", "====", "QU=J"):
+            resp = conn.request("SendActorMessage", actor=a, message_base64=bad)
+            c.error(resp, "bad_request", "message_base64 %r" % bad, mentions="message_base64")
+        resp = conn.request("SendActorMessage", actor=a, message={}, message_base64="e30=")
+        c.error(resp, "bad_request", "message and message_base64 together", mentions="not both")
+        resp = conn.request("SendActorMessage", actor=a)
+        c.error(resp, "bad_request", "neither message nor message_base64", mentions="'message'")
 
 
 @test
